@@ -1,0 +1,3 @@
+"""Greenroom: a developer portal that speaks Backstage's formats."""
+
+__version__ = "0.1.0"
