@@ -1,0 +1,52 @@
+"""The ASGI application: HTTP routes plus the in-process catalog workers."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from greenroom import __version__
+from greenroom.portal import Portal
+
+log = logging.getLogger(__name__)
+
+
+def create_app(portal: Portal, *, run_workers: bool = True, worker_count: int = 1) -> FastAPI:
+    """The portal's web app. With `run_workers`, catalog processing runs in background threads."""
+    stop = threading.Event()
+    threads: list[threading.Thread] = []
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if run_workers:
+            for index in range(worker_count):
+                thread = threading.Thread(
+                    target=portal.catalog.engine.run_forever, args=(stop,), name=f"catalog-worker-{index}", daemon=True
+                )
+                thread.start()
+                threads.append(thread)
+        yield
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=10)
+
+    app = FastAPI(title="Greenroom", version=__version__, lifespan=lifespan)
+    app.state.portal = portal
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> JSONResponse:
+        """Liveness and database reachability, for load balancers."""
+        try:
+            with portal.db.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except Exception as exc:  # report, don't crash the probe
+            return JSONResponse({"status": "error", "message": type(exc).__name__}, status_code=503)
+        return JSONResponse({"status": "ok", "version": __version__})
+
+    return app

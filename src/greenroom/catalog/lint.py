@@ -1,0 +1,99 @@
+"""`greenroom catalog validate`: the catalog's own checks, run on files, for CI."""
+
+from __future__ import annotations
+
+import glob
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from greenroom.catalog.model import check_envelope
+from greenroom.catalog.processing.engine import make_readers
+from greenroom.catalog.processing.locations import annotate
+from greenroom.catalog.processing.pipeline import process_entity
+from greenroom.catalog.processing.rules import CatalogRules
+from greenroom.catalog.processing.types import ProcessingEnvironment
+from greenroom.catalog.reading import locate_field_line, parse_documents
+from greenroom.config import Config
+from greenroom.errors import GreenroomError, InputError, error_message
+from greenroom.plugins import collect, make_plugin_manager
+
+_YAML_SUFFIXES = (".yaml", ".yml")
+
+
+@dataclass(frozen=True)
+class Problem:
+    path: str
+    line: int | None
+    field: str | None
+    message: str
+
+    def format(self, style: str = "text") -> str:
+        if style == "github":
+            # GitHub workflow commands: newlines and % must be escaped in the message.
+            msg = self.message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+            title = f",title={self.field}" if self.field else ""
+            return f"::error file={self.path},line={self.line or 1}{title}::{msg}"
+        field = f" [{self.field}]" if self.field else ""
+        return f"{self.path}:{self.line or 1}: {self.message}{field}"
+
+
+def expand_paths(paths: list[str]) -> list[Path]:
+    """Files as given, directories searched for *.yaml/*.yml, globs expanded; sorted, unique."""
+    found: list[Path] = []
+    for raw in paths:
+        if glob.has_magic(raw):
+            found.extend(Path(p) for p in sorted(glob.glob(raw, recursive=True)) if Path(p).is_file())
+        elif os.path.isdir(raw):
+            for root, dirs, files in os.walk(raw):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                found.extend(Path(root) / f for f in sorted(files) if f.endswith(_YAML_SUFFIXES))
+        else:
+            found.append(Path(raw))
+    return list(dict.fromkeys(found))
+
+
+def lint_paths(paths: list[str], config: Config) -> tuple[list[Problem], int]:
+    """All problems in the given files, and how many entities were checked."""
+    pm = make_plugin_manager(config)
+    readers = make_readers(config)
+    # Location targets are not followed: each file is checked on its own.
+    env = ProcessingEnvironment(config=config, readers=readers, kinds=tuple(collect(pm.hook.catalog_kinds())), processors=())
+    rules = CatalogRules(config)
+    problems: list[Problem] = []
+    checked = 0
+    for path in expand_paths(paths):
+        shown = str(path)
+        location = f"file:{path.resolve()}"
+        try:
+            content = path.read_bytes()
+        except OSError as exc:
+            problems.append(Problem(shown, None, None, f"NotFoundError: cannot read file: {exc.strerror}"))
+            continue
+        if len(content) > config.reading.max_file_bytes:
+            problems.append(Problem(shown, None, None, f"InputError: file is {len(content)} bytes, over the limit of {config.reading.max_file_bytes}"))
+            continue
+
+        def add(error: GreenroomError, shown: str = shown) -> None:
+            problems.append(Problem(shown, error.line, error.field, error_message(error)))
+
+        documents, errors = parse_documents(content, source=location)
+        for error in errors:
+            add(error)
+        text = None
+        for doc in documents:
+            checked += 1
+            try:
+                check_envelope(doc.data)
+            except InputError as error:
+                if error.field:
+                    text = text or content.decode("utf-8", "replace")
+                    error.line = locate_field_line(text, doc.line, error.field) or doc.line
+                add(error.at(line=doc.line))
+                continue
+            entity = annotate(doc.data, location, location, "file")
+            outcome = process_entity(entity, env, rules, source_line=doc.line)
+            for error in outcome.errors:
+                add(error)
+    problems.sort(key=lambda p: (p.path, p.line or 0))
+    return problems, checked

@@ -1,0 +1,110 @@
+"""Processing one entity: placeholders, validation, kind relations, plugin processors.
+
+Pure Python and free of SQL, so the engine can run it on whole batches and the
+CLI's `catalog validate` can run exactly the same checks on files.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from greenroom.catalog.model import Relation, entity_ref_of, find_kind, validate_entity
+from greenroom.catalog.processing.locations import MANAGED_BY_LOCATION, MANAGED_BY_ORIGIN
+from greenroom.catalog.processing.rules import CatalogRules
+from greenroom.catalog.processing.types import DeferredEntity, ProcessingContext, ProcessingEnvironment
+from greenroom.catalog.reading import locate_field_line, resolve_placeholders
+from greenroom.errors import GreenroomError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class Outcome:
+    """What processing one entity produced."""
+
+    ok: bool
+    entity: dict[str, Any] | None = None
+    relations: list[Relation] = field(default_factory=list)
+    children: list[DeferredEntity] = field(default_factory=list)
+    errors: list[GreenroomError] = field(default_factory=list)
+    preserve_all_children: bool = False
+    preserve_location_keys: set[str] = field(default_factory=set)
+
+
+def _annotation(entity: dict[str, Any], key: str) -> str | None:
+    annotations = (entity.get("metadata") or {}).get("annotations")
+    value = annotations.get(key) if isinstance(annotations, dict) else None
+    return value if isinstance(value, str) else None
+
+
+def placeholder_root(env: ProcessingEnvironment, location: str, origin: str | None) -> str:
+    """Placeholders may read anywhere under the origin location's root, never outside it."""
+    if origin and origin.split(":", 1)[0] == location.split(":", 1)[0]:
+        return env.readers.root_of(origin)
+    return env.readers.root_of(location)
+
+
+def process_entity(
+    unprocessed: dict[str, Any],
+    env: ProcessingEnvironment,
+    rules: CatalogRules,
+    *,
+    source_line: int | None = None,
+) -> Outcome:
+    location = _annotation(unprocessed, MANAGED_BY_LOCATION)
+    origin = _annotation(unprocessed, MANAGED_BY_ORIGIN)
+    context = ProcessingContext(entity_ref_of(unprocessed), location, origin)
+    try:
+        entity = unprocessed
+        if location:
+            entity = resolve_placeholders(
+                entity,
+                base_location=location,
+                readers=env.readers,
+                root=placeholder_root(env, location, origin),
+            )
+        kind = entity.get("kind")
+        entity = validate_entity(
+            entity, env.kinds, allow_unknown_kinds=isinstance(kind, str) and rules.names_kind(kind)
+        )
+        definition = find_kind(entity, env.kinds)
+        if definition is not None:
+            context.relations.extend(definition.relations(entity))
+        for processor in env.processors:
+            entity = processor.process(entity, context)
+    except GreenroomError as error:
+        error.at(file=location, line=source_line)
+        refine_line(error, env, source_line)
+        return Outcome(ok=False, errors=[error])
+    except Exception as error:  # a plugin's bug must not stop the batch
+        log.exception("processor failed on %s", context.entity_ref)
+        wrapped = GreenroomError(f"Processor failed: {error}", file=location, line=source_line)
+        return Outcome(ok=False, errors=[wrapped])
+    return Outcome(
+        ok=True,
+        entity=entity,
+        relations=context.relations,
+        children=context.children,
+        errors=context.errors,
+        preserve_all_children=context.preserve_all_children,
+        preserve_location_keys=context.preserve_location_keys,
+    )
+
+
+def refine_line(error: GreenroomError, env: ProcessingEnvironment, doc_line: int | None) -> None:
+    """Point the error at the field's own line, re-reading the file (errors are rare)."""
+    if not (error.field and error.file and doc_line) or error.line != doc_line:
+        return
+    type_, _, target = error.file.partition(":")
+    if type_ not in ("file", "git"):
+        return
+    try:
+        files = env.readers.read_location(type_, target)
+    except GreenroomError:
+        return
+    if len(files) == 1:
+        line = locate_field_line(files[0].content.decode("utf-8", "replace"), doc_line, error.field)
+        if line:
+            error.line = line

@@ -1,0 +1,104 @@
+"""The catalog's tables. Only the catalog package reads or writes them.
+
+Entity identity is the canonical lowercase ref (`component:default/foo`); it is
+the join key between the tables, as in Backstage. Times are epoch seconds.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Column, Float, Index, Integer, MetaData, String, Table, Text, UniqueConstraint
+
+metadata = MetaData()
+
+# One row per entity known to the catalog: the processing queue and its state.
+# `next_update_at` doubles as the lease: claiming a row pushes it `leaseSeconds`
+# into the future, so a worker that dies mid-batch simply lets it come due again.
+refresh_state = Table(
+    "refresh_state",
+    metadata,
+    Column("entity_id", String(36), primary_key=True),
+    Column("entity_ref", Text, nullable=False, unique=True),
+    Column("unprocessed_entity", Text, nullable=False),
+    Column("unprocessed_hash", String(40), nullable=False),
+    Column("processed_entity", Text),  # last good result; kept while later runs fail
+    Column("result_hash", String(40)),
+    Column("errors", Text),  # JSON list of serialized errors of the last run
+    Column("location_key", Text),  # the file that emitted it; a second file conflicts
+    Column("source_line", Integer),
+    Column("next_update_at", Float, nullable=False),
+    Column("last_discovery_at", Float, nullable=False),
+    Index("refresh_state_next_update_idx", "next_update_at"),
+    Index("refresh_state_location_key_idx", "location_key"),
+)
+
+# The parent/child graph: who emitted whom. Drives orphaning and ancestry.
+refresh_state_references = Table(
+    "refresh_state_references",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("source_key", Text),  # a provider's name, for roots
+    Column("source_entity_ref", Text),  # or the emitting entity
+    Column("target_entity_ref", Text, nullable=False),
+    Index("refresh_state_references_source_key_idx", "source_key"),
+    Index("refresh_state_references_source_entity_idx", "source_entity_ref"),
+    Index("refresh_state_references_target_idx", "target_entity_ref"),
+)
+
+# Relations, owned by the entity whose processing produced them (both directions).
+relations = Table(
+    "relations",
+    metadata,
+    Column("originating_entity_id", String(36), nullable=False),
+    Column("source_entity_ref", Text, nullable=False),
+    Column("type", Text, nullable=False),
+    Column("target_entity_ref", Text, nullable=False),
+    Index("relations_originating_idx", "originating_entity_id"),
+    Index("relations_source_idx", "source_entity_ref"),
+    Index("relations_target_idx", "target_entity_ref"),
+)
+
+# Entities waiting to be stitched. `ticket` changes on every request, so a
+# stitcher only removes the row if nobody asked again while it worked.
+stitch_queue = Table(
+    "stitch_queue",
+    metadata,
+    Column("entity_ref", Text, primary_key=True),
+    Column("next_stitch_at", Float, nullable=False),
+    Column("ticket", String(36), nullable=False),
+    Index("stitch_queue_next_idx", "next_stitch_at"),
+)
+
+# The served entities, as the JSON text the API returns.
+final_entities = Table(
+    "final_entities",
+    metadata,
+    Column("entity_id", String(36), primary_key=True),
+    Column("entity_ref", Text, nullable=False, unique=True),
+    Column("hash", String(40), nullable=False),
+    Column("final_entity", Text, nullable=False),
+    Column("last_updated_at", Float, nullable=False),
+)
+
+# Flattened (key, value) rows of every served entity, for Backstage's filters,
+# facets, ordering and full-text. `original_value` is NULL when it equals `value`.
+search = Table(
+    "search",
+    metadata,
+    Column("entity_id", String(36), nullable=False),
+    Column("key", Text, nullable=False),
+    Column("original_value", Text),
+    Column("value", Text),
+    Index("search_key_value_idx", "key", "value"),
+    Index("search_entity_idx", "entity_id"),
+)
+
+# Locations registered through the API or CLI (config locations are not rows, as in Backstage).
+locations = Table(
+    "locations",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("type", Text, nullable=False),
+    Column("target", Text, nullable=False),
+    Column("created_at", Float, nullable=False),
+    UniqueConstraint("type", "target", name="locations_type_target_key"),
+)

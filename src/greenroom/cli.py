@@ -1,0 +1,192 @@
+"""The `greenroom` command line."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from greenroom.config import Config, config_from_dict, load_config
+from greenroom.errors import ConfigError, GreenroomError
+
+app = typer.Typer(help="Greenroom developer portal.", no_args_is_help=True, add_completion=False)
+catalog_app = typer.Typer(help="Work with catalog files and the catalog.", no_args_is_help=True)
+app.add_typer(catalog_app, name="catalog")
+console = Console(stderr=True)
+
+ConfigOption = Annotated[
+    Path | None, typer.Option("--config", "-c", help="greenroom.yaml (default: $GREENROOM_CONFIG)", show_default=False)
+]
+
+
+def _config(path: Path | None) -> Config:
+    try:
+        return load_config(path)
+    except ConfigError as error:
+        console.print(f"[red]Invalid configuration[/red]\n{error}")
+        raise typer.Exit(2) from None
+
+
+def _portal(config: Config):  # type: ignore[no-untyped-def]
+    from greenroom.portal import Portal
+
+    portal = Portal(config)
+    portal.migrate()
+    return portal
+
+
+def _logging(level: str = "INFO") -> None:
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def demo_config(config: Config) -> Config:
+    """The config plus the demo catalog, with rules letting in every kind it holds."""
+    from greenroom.demo import demo_location_target
+
+    data = config.model_dump(by_alias=True, exclude={"base_dir"})
+    data["catalog"]["locations"] = [*data["catalog"]["locations"], {"type": "file", "target": demo_location_target()}]
+    data["catalog"]["rules"] = [
+        *data["catalog"]["rules"],
+        {"allow": ["Component", "API", "Resource", "System", "Domain", "Group", "User", "Location", "Template"]},
+    ]
+    result = config_from_dict(data, base_dir=config.base_dir)
+    result.data_dir = config.data_dir
+    return result
+
+
+@app.command()
+def serve(
+    config_path: ConfigOption = None,
+    host: Annotated[str | None, typer.Option(help="Interface to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    demo: Annotated[bool, typer.Option("--demo", help="Load the demo catalog.")] = False,
+    workers: Annotated[int, typer.Option(help="Catalog worker threads in this process.")] = 1,
+) -> None:
+    """Run the portal: HTTP server and catalog workers."""
+    import uvicorn
+
+    from greenroom.app import create_app
+
+    _logging()
+    config = _config(config_path)
+    if demo:
+        config = demo_config(config)
+    portal = _portal(config)
+    host = host or config.server.host
+    port = port if port is not None else config.server.port
+    console.print(f"Greenroom on [bold]http://{host}:{port}[/bold]  (database: {portal.db.dialect.name})")
+    uvicorn.run(create_app(portal, worker_count=workers), host=host, port=port, log_level="info")
+
+
+@app.command()
+def worker(
+    config_path: ConfigOption = None,
+    until_idle: Annotated[bool, typer.Option("--until-idle", help="Exit once no work is left (batch ingest).")] = False,
+) -> None:
+    """Run only catalog workers (scale out by starting more of these)."""
+    _logging("WARNING" if until_idle else "INFO")
+    portal = _portal(_config(config_path))
+    if until_idle:
+        stats = portal.catalog.process_until_idle()
+        typer.echo(f"processed={stats.processed} stitched={stats.stitched} deleted={stats.deleted}")
+        return
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    console.print(f"worker {os.getpid()} started (database: {portal.db.dialect.name})")
+    portal.catalog.engine.run_forever(stop)
+
+
+@app.command()
+def migrate(config_path: ConfigOption = None) -> None:
+    """Create or upgrade the database schema."""
+    portal = _portal(_config(config_path))
+    console.print(f"database is up to date ({portal.db.dialect.name})")
+
+
+@catalog_app.command("validate")
+def catalog_validate(
+    paths: Annotated[list[str], typer.Argument(help="Files, directories (searched for *.yaml/*.yml) or globs.")],
+    config_path: ConfigOption = None,
+    output: Annotated[str, typer.Option("--format", help="text or github")] = "text",
+) -> None:
+    """Lint catalog files like a CI step: one `file:line: message` per error, exit 1 on errors."""
+    from greenroom.catalog.lint import lint_paths
+
+    config = _config(config_path)
+    problems, checked = lint_paths(paths, config)
+    for problem in problems:
+        typer.echo(problem.format(output))
+    if problems:
+        console.print(f"[red]{len(problems)} error(s)[/red] in {checked} entities")
+        raise typer.Exit(1)
+    console.print(f"[green]ok[/green]: {checked} entities")
+
+
+@catalog_app.command("import")
+def catalog_import(
+    target: Annotated[str, typer.Argument(help="A catalog file path, a URL, or git:<remote>[//path][?ref=...]")],
+    config_path: ConfigOption = None,
+) -> None:
+    """Register a location and ingest it now, showing progress and a summary."""
+    _logging("WARNING")
+    config = _config(config_path)
+    type_, location = _classify_target(target)
+    portal = _portal(config)
+    catalog = portal.catalog
+    catalog.add_location(type_, location)
+    with Progress(
+        TextColumn("[bold]ingesting[/bold]"), BarColumn(), TextColumn("{task.completed} processed, {task.fields[due]} due, {task.fields[stitch]} to stitch"),
+        TimeElapsedColumn(), console=console, transient=True,
+    ) as progress:
+        task = progress.add_task("ingest", total=None, due=0, stitch=0)
+
+        def report(done: int, due: int, stitch: int) -> None:
+            progress.update(task, completed=done, total=done + due + stitch, due=due, stitch=stitch)
+
+        stats = catalog.process_until_idle(progress=report)
+    table = Table(title=f"{type_}:{location}")
+    table.add_column("kind")
+    table.add_column("entities", justify="right")
+    for kind, count in catalog.counts_by_kind().items():
+        table.add_row(kind, str(count))
+    Console().print(table)
+    errors = catalog.processing_errors()
+    for ref, items in errors:
+        for item in items:
+            pos = item.get("sourceLocation", {})
+            where = f"{pos.get('file', '')}:{pos.get('line', '')} " if pos else ""
+            console.print(f"[red]error[/red] {ref}: {where}{item['name']}: {item['message']}")
+    console.print(f"{stats.processed} processed, {stats.stitched} stitched, {len(errors)} entities with errors")
+    if errors:
+        raise typer.Exit(1)
+
+
+def _classify_target(target: str) -> tuple[str, str]:
+    if target.startswith("git:"):
+        return "git", target[4:]
+    if target.startswith(("http://", "https://")):
+        return "url", target
+    path = Path(target)
+    if not path.exists():
+        console.print(f"[red]No such file:[/red] {target}")
+        raise typer.Exit(2)
+    return "file", str(path.resolve())
+
+
+def main() -> None:
+    try:
+        app()
+    except GreenroomError as error:
+        console.print(f"[red]{error.name}[/red]: {error}")
+        sys.exit(1)
+

@@ -1,0 +1,39 @@
+"""Bringing a database to the current schema (`greenroom migrate`, and at start)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from sqlalchemy import Engine, text
+
+from greenroom.db.engine import is_postgres
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+# Any constant; it only has to be the same in every Greenroom process.
+_ADVISORY_LOCK_ID = 7_007_001
+
+
+def alembic_config(connection=None) -> AlembicConfig:  # type: ignore[no-untyped-def]
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.attributes["connection"] = connection
+    return cfg
+
+
+def upgrade(engine: Engine) -> None:
+    """Apply pending migrations. Safe when several processes start at once."""
+    with engine.connect() as connection:
+        connection.info["write"] = True
+        if is_postgres(engine):
+            # Serialise concurrent starts; the lock ends with the session.
+            connection.execute(text("SELECT pg_advisory_lock(:id)"), {"id": _ADVISORY_LOCK_ID})
+            connection.commit()
+        try:
+            command.upgrade(alembic_config(connection), "head")
+            connection.commit()
+        finally:
+            if is_postgres(engine):
+                connection.execute(text("SELECT pg_advisory_unlock(:id)"), {"id": _ADVISORY_LOCK_ID})
+                connection.commit()

@@ -1,0 +1,61 @@
+"""Building a Portal on a test database and reading what it serves."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+from typing import Any
+
+from greenroom.catalog.providers import location_entity_name
+from greenroom.config import config_from_dict
+from greenroom.portal import Portal
+
+ALL_KINDS = ["Component", "API", "Resource", "System", "Domain", "Group", "User", "Location", "Template"]
+
+
+def make_portal(database_url: str, tmp_path: Path, catalog: dict[str, Any] | None = None, **sections: Any) -> Portal:
+    data: dict[str, Any] = {
+        "dataDir": str(tmp_path / "data"),
+        "database": {"url": database_url},
+        "catalog": {"rules": [{"allow": ALL_KINDS}], **(catalog or {})},
+        **sections,
+    }
+    portal = Portal(config_from_dict(data, base_dir=tmp_path))
+    portal.migrate()
+    return portal
+
+
+def write(path: Path, content: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(content).lstrip())
+    return path
+
+
+def component(name: str, *, owner: str = "team-a", extra: str = "") -> str:
+    return textwrap.dedent(
+        f"""\
+        apiVersion: backstage.io/v1alpha1
+        kind: Component
+        metadata:
+          name: {name}
+        spec:
+          type: service
+          lifecycle: production
+          owner: {owner}
+        """
+    ) + textwrap.dedent(extra)
+
+
+def location_ref(path: Path, type_: str = "file") -> str:
+    """The ref of the Location entity generated for a config or registered location."""
+    return f"location:default/{location_entity_name(type_, str(path))}"
+
+
+def status_messages(entity: dict[str, Any] | None) -> list[str]:
+    if not entity:
+        return []
+    return [item["message"] for item in entity.get("status", {}).get("items", [])]
+
+
+def relations_of(entity: dict[str, Any]) -> set[tuple[str, str]]:
+    return {(r["type"], r["targetRef"]) for r in entity.get("relations", [])}
