@@ -48,7 +48,7 @@ def test_validate_reports_file_line_and_field(tmp_path: Path) -> None:
 
 def test_validate_globs_and_directories(tmp_path: Path) -> None:
     write(tmp_path / "a" / "catalog-info.yaml", component("a"))
-    write(tmp_path / "b" / "catalog-info.yml", component("b", owner="[oops"))
+    write(tmp_path / "b" / "catalog-info.yml", component("b", owner="'group:'"))
     write(tmp_path / "b" / "notes.txt", "not yaml")
     result = greenroom("catalog", "validate", str(tmp_path / "*" / "catalog-info.y*ml"))
     assert result.returncode == 1

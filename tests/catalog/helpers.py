@@ -43,7 +43,7 @@ def component(name: str, *, owner: str = "team-a", extra: str = "") -> str:
           lifecycle: production
           owner: {owner}
         """
-    ) + textwrap.dedent(extra)
+    ) + textwrap.indent(textwrap.dedent(extra), "  ")
 
 
 def location_ref(path: Path, type_: str = "file") -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -50,6 +51,14 @@ def test_bytes_and_str_give_the_same_result():
     assert parse(text) == parse(text.encode())
 
 
+def test_crlf_and_cr_line_ends():
+    for sep in ("\r\n", "\r"):
+        text = sep.join(["a: 1", "---", "b: 2", "c: [", "---", "d: 4", ""])
+        docs, errors = parse(text)
+        assert [(d.data, d.line) for d in docs] == [({"a": 1}, 1), ({"d": 4}, 6)]
+        assert errors[0].line == 4
+
+
 def test_utf16_and_utf8_bom():
     assert parse("a: 1\n".encode("utf-16"))[0][0].data == {"a": 1}
     assert parse(b"\xef\xbb\xbfa: 1\n---\nb: 2\n")[0][1].data == {"b": 2}
@@ -66,8 +75,15 @@ def test_one_broken_document_in_the_middle():
     assert isinstance(error, InputError)
     assert error.message.startswith(f"YAML error at {SOURCE}, ")
     assert error.file == SOURCE
-    assert error.line == 6  # the flow sequence is cut off by the `---` on line 6
-    assert "line 6" in error.message
+    # the flow sequence is cut off by the `---` on line 6: the error names the
+    # broken document's last line, not the next document's marker
+    assert error.line == 5
+    assert "end of the document (line 5)" in error.message
+
+
+def test_unclosed_bracket_at_the_end_of_the_file():
+    error = only_error("a: 1\nb: [x,\n\n\n")
+    assert error.line == 2
 
 
 def test_syntax_error_line_is_the_file_line():
@@ -284,10 +300,9 @@ def test_recursive_alias_is_refused():
 @pytest.mark.parametrize("style", ["flow", "block"])
 def test_ten_thousand_nested_lists_are_refused(style):
     n = 10_000
-    if style == "flow":
-        text = "x: " + "[" * n + "]" * n + "\n"
-    else:
-        text = "x:\n" + "- " * n + "leaf\n"  # compact nested block sequences
+    flow = "x: " + "[" * n + "]" * n + "\n"
+    block = "x:\n" + "- " * n + "leaf\n"  # compact nested block sequences
+    text = flow if style == "flow" else block
     start = time.perf_counter()
     docs, errors = parse("kind: before\n---\n" + text + "---\nkind: after\n")
     assert time.perf_counter() - start < 2
@@ -313,7 +328,14 @@ def test_recursion_error_is_an_input_error():
 # agreement with PyYAML on ordinary documents
 # --------------------------------------------------------------------------
 
-_text = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), max_size=20)
+# Strings that YAML 1.1 (PyYAML's dumper) writes unquoted but YAML 1.2 reads as numbers,
+# such as "0E0" or "0o17": Backstage reads them as numbers too, so they cannot round-trip.
+_NUMBER_12 = re.compile(
+    r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|0o[0-7]+|0x[0-9a-fA-F]+"
+)
+_text = st.text(
+    alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), max_size=20
+).filter(lambda s: not _NUMBER_12.fullmatch(s))
 _values = st.recursive(
     st.none() | st.booleans() | st.integers(-(10**6), 10**6) | _text,
     lambda children: st.lists(children, max_size=4) | st.dictionaries(_text, children, max_size=4),

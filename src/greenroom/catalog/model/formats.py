@@ -28,6 +28,7 @@ from greenroom.errors import InputError
 
 __all__ = [
     "ADR_URL",
+    "JS_WHITESPACE",
     "check_case_duplicate_keys",
     "check_field_formats",
     "find_case_duplicate_keys",
@@ -64,7 +65,7 @@ _API_VERSION_SUFFIX_RE = re.compile(r"[a-z0-9A-Z]+")
 _TAG_RE = re.compile(r"[a-z0-9:+#]+(?:-[a-z0-9:+#]+)*")
 
 # JavaScript's String.prototype.trim() whitespace set (WhiteSpace + LineTerminator).
-_JS_WHITESPACE = (
+JS_WHITESPACE = (
     "\t\n\v\f\r \u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
     "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
 )
@@ -147,7 +148,7 @@ def is_valid_tag(value: object) -> bool:
 
 def is_valid_string(value: object) -> bool:
     """A string that is not empty after JavaScript's ``trim()``."""
-    return type(value) is str and len(value.strip(_JS_WHITESPACE)) > 0
+    return type(value) is str and len(value.strip(JS_WHITESPACE)) > 0
 
 
 # --------------------------------------------------------------------------
@@ -223,7 +224,7 @@ def _is_valid_special_host(host: str) -> bool:
         except UnicodeError:
             return False
     domain = domain.lower()
-    if domain == "" or any(ch in _FORBIDDEN_DOMAIN for ch in domain):
+    if domain == "" or not _FORBIDDEN_DOMAIN.isdisjoint(domain):
         return False
     if _ends_in_number(domain):
         return _is_valid_ipv4(domain)
@@ -233,7 +234,7 @@ def _is_valid_special_host(host: str) -> bool:
 def _is_valid_opaque_host(host: str) -> bool:
     if host.startswith("["):
         return _is_valid_special_host(host)
-    return not any(ch in _FORBIDDEN_HOST for ch in host)
+    return _FORBIDDEN_HOST.isdisjoint(host)
 
 
 def _split_port(hostport: str) -> tuple[str, str | None]:
@@ -257,6 +258,15 @@ def _is_valid_port(port: str | None) -> bool:
     return port.isascii() and port.isdigit() and int(port) <= 65535
 
 
+# The usual shape of a link, accepted without the full parse: http(s) with a
+# plain ASCII host name whose last label starts with a letter (so it is not an
+# IPv4 address), an optional port below 10000, then anything.
+_COMMON_URL_RE = re.compile(
+    r"https?://(?:[^/?#\\@\s]*@)?(?:[A-Za-z0-9-]+\.)*[A-Za-z][A-Za-z0-9-]*\.?(?::[0-9]{0,4})?(?:[/?#].*)?",
+    re.DOTALL,
+)
+
+
 def is_valid_url(value: object) -> bool:
     """Whether JavaScript's ``new URL(value)`` would accept ``value`` (no base URL).
 
@@ -266,6 +276,8 @@ def is_valid_url(value: object) -> bool:
     """
     if type(value) is not str:
         return False
+    if _COMMON_URL_RE.fullmatch(value) is not None:
+        return True
     text = value.strip(_C0_OR_SPACE)
     if "\t" in text or "\n" in text or "\r" in text:
         text = text.replace("\t", "").replace("\n", "").replace("\r", "")
@@ -352,10 +364,12 @@ def _require(field: str, path: str, value: Any, validator, expectation: str) -> 
         raise InputError(_invalid(field, value, expectation), field=path)
 
 
-# Caches of keys and tags already found valid: annotation keys, label keys and
-# tags repeat across entities, so most checks become a set lookup. Only valid
-# values are cached, and the caches are bounded.
+# Caches of values already found valid: apiVersions, kinds, annotation keys,
+# label keys and values, and tags repeat across entities, so most checks become
+# a set lookup. Only valid strings are cached, and the caches are bounded.
 _CACHE_LIMIT = 50_000
+_valid_api_versions: set[str] = set()
+_valid_kinds: set[str] = set()
 _valid_label_keys: set[str] = set()
 _valid_annotation_keys: set[str] = set()
 _valid_tags: set[str] = set()
@@ -377,20 +391,23 @@ def check_field_formats(entity: Mapping[str, Any]) -> None:
     Assumes the entity passed the entity schema (metadata typing).
     """
     api_version = entity.get("apiVersion")
-    _require("apiVersion", "apiVersion", api_version, is_valid_api_version, _EXPECT_PREFIX_SUFFIX)
-    _require("kind", "kind", entity.get("kind"), is_valid_kind, _EXPECT_KIND)
+    if type(api_version) is not str or api_version not in _valid_api_versions:
+        _require("apiVersion", "apiVersion", api_version, is_valid_api_version, _EXPECT_PREFIX_SUFFIX)
+        _remember(_valid_api_versions, api_version)
+    kind = entity.get("kind")
+    if type(kind) is not str or kind not in _valid_kinds:
+        _require("kind", "kind", kind, is_valid_kind, _EXPECT_KIND)
+        _remember(_valid_kinds, kind)
     metadata = entity.get("metadata")
     if not isinstance(metadata, Mapping):
         raise InputError("metadata.name must have a value", field="metadata.name")
-    _require("metadata.name", "metadata.name", metadata.get("name"), is_valid_entity_name, _EXPECT_OBJECT_NAME)
+    name = metadata.get("name")
+    if type(name) is not str or not 0 < len(name) <= 63 or _OBJECT_NAME_RE.fullmatch(name) is None:
+        _require("metadata.name", "metadata.name", name, is_valid_entity_name, _EXPECT_OBJECT_NAME)
     if "namespace" in metadata:
-        _require(
-            "metadata.namespace",
-            "metadata.namespace",
-            metadata["namespace"],
-            is_valid_namespace,
-            _EXPECT_DNS_LABEL,
-        )
+        namespace = metadata["namespace"]
+        if namespace != "default":
+            _require("metadata.namespace", "metadata.namespace", namespace, is_valid_namespace, _EXPECT_DNS_LABEL)
 
     labels = metadata.get("labels")
     if labels:
@@ -435,23 +452,28 @@ def check_field_formats(entity: Mapping[str, Any]) -> None:
     links = metadata.get("links")
     if links:
         for index, link in enumerate(links):
-            link = link if isinstance(link, Mapping) else {}
-            _require(
-                f"links.{index}.url",
-                f"metadata.links.{index}.url",
-                link.get("url"),
-                is_valid_url,
-                "a string that is a valid url",
-            )
+            if not isinstance(link, Mapping):
+                link = {}
+            url = link.get("url")
+            if type(url) is not str or _COMMON_URL_RE.fullmatch(url) is None:
+                _require(
+                    f"links.{index}.url",
+                    f"metadata.links.{index}.url",
+                    url,
+                    is_valid_url,
+                    "a string that is a valid url",
+                )
             for part in ("title", "icon"):
                 if part in link:
-                    _require(
-                        f"links.{index}.{part}",
-                        f"metadata.links.{index}.{part}",
-                        link[part],
-                        is_valid_string,
-                        "a non empty string",
-                    )
+                    value = link[part]
+                    if type(value) is not str or not value.strip(JS_WHITESPACE):
+                        _require(
+                            f"links.{index}.{part}",
+                            f"metadata.links.{index}.{part}",
+                            value,
+                            is_valid_string,
+                            "a non empty string",
+                        )
 
 
 # --------------------------------------------------------------------------
@@ -511,15 +533,16 @@ def _search_keys(entity: Mapping[str, Any]) -> list[str]:
     return output
 
 
-def find_case_duplicate_keys(entity: Mapping[str, Any]) -> list[tuple[str, str]]:
+def find_case_duplicate_keys(entity: Mapping[str, Any], *, shape_checked: bool = False) -> list[tuple[str, str]]:
     """Keys (dotted search paths) that differ from an earlier one only in letter case.
 
     Returns ``(lowercased key, key as written)`` pairs, in Backstage's order;
     empty when there are none. Paths are compared the way Backstage's search
     indexer builds them, so ``spec.foo`` vs ``spec.Foo`` collide, but
-    ``spec.foo.a`` vs ``spec.Foo.b`` do not.
+    ``spec.foo.a`` vs ``spec.Foo.b`` do not. ``shape_checked`` may be set when
+    the entity passed a built-in kind's fast schema (it skips some work).
     """
-    if not _may_have_case_duplicates(entity):
+    if not _may_have_case_duplicates(entity, shape_checked=shape_checked):
         return []
     keys = dict.fromkeys(_search_keys(entity))
     lower_keys = {key.lower() for key in keys}
@@ -535,9 +558,9 @@ def find_case_duplicate_keys(entity: Mapping[str, Any]) -> list[tuple[str, str]]
     return duplicates
 
 
-def check_case_duplicate_keys(entity: Mapping[str, Any]) -> None:
+def check_case_duplicate_keys(entity: Mapping[str, Any], *, shape_checked: bool = False) -> None:
     """Raise Backstage's ``Entity has duplicate keys that vary only in casing, 'a.b'`` error."""
-    duplicates = find_case_duplicate_keys(entity)
+    duplicates = find_case_duplicate_keys(entity, shape_checked=shape_checked)
     if duplicates:
         listed = "', '".join(lower for lower, _ in duplicates)
         raise InputError(
@@ -565,15 +588,26 @@ def _dotted_prefixes(key: str) -> tuple[str, ...]:
     return prefixes
 
 
+# Key sets (as tuples) already found harmless; objects of one kind tend to
+# have the same keys, so most objects cost one tuple and one set lookup.
+_harmless_key_sets: set[tuple[str, ...]] = set()
+
+
 def _keys_suspicious(keys) -> bool:
-    lowers = {key.lower() for key in keys}
-    if len(lowers) != len(keys):
+    signature = tuple(keys)
+    if signature in _harmless_key_sets:
+        return False
+    lowers = {key.lower() for key in signature}
+    if len(lowers) != len(signature):
         return True
-    for key in keys:
+    for key in signature:
         if "." in key:
             for prefix in _dotted_prefixes(key):
                 if prefix in lowers:
                     return True
+    if len(_harmless_key_sets) >= _CACHE_LIMIT:
+        _harmless_key_sets.clear()
+    _harmless_key_sets.add(signature)
     return False
 
 
@@ -634,10 +668,31 @@ def _group_suspicious(values: list, in_list: bool) -> bool:
     return False
 
 
-def _may_have_case_duplicates(entity: Mapping[str, Any]) -> bool:
+def _shaped_entity_suspicious(entity: dict) -> bool:
+    # For entities whose shape a schema already guaranteed: root keys among
+    # apiVersion/kind/metadata/spec, string maps for labels and annotations,
+    # strings in tags (arrays of strings alone can never collide).
+    metadata = entity["metadata"]
+    if _keys_suspicious(metadata):
+        return True
+    for key, value in metadata.items():
+        kind = type(value)
+        if kind is dict:
+            if key == "labels" or key == "annotations":
+                if len(value) > 1 and _keys_suspicious(value):
+                    return True
+            elif _dict_suspicious(value):
+                return True
+        elif kind is list and key != "tags" and value and _group_suspicious(value, True):
+            return True
+    spec = entity.get("spec")
+    return type(spec) is dict and _dict_suspicious(spec)
+
+
+def _may_have_case_duplicates(entity: Mapping[str, Any], *, shape_checked: bool = False) -> bool:
     if type(entity) is not dict:
         return True
     try:
-        return _dict_suspicious(entity)
+        return _shaped_entity_suspicious(entity) if shape_checked else _dict_suspicious(entity)
     except (TypeError, AttributeError):  # non-string keys and the like
         return True

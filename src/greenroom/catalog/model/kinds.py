@@ -39,7 +39,7 @@ BUILTIN_PROCESSOR = "BuiltinKindsEntityProcessor"
 SCAFFOLDER_PROCESSOR = "ScaffolderEntitiesProcessor"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Relation:
     """A directed relation between two entities, both as canonical refs."""
 
@@ -154,6 +154,8 @@ def make_relations(
     apiVersion equals ``api_version``, when given) emit relations.
     """
 
+    default_kind_lower = {rule.default_kind: rule.default_kind.lower() for rule in rules if rule.default_kind}
+
     def relations(entity: dict) -> list[Relation]:
         if entity.get("kind") != kind or (api_version is not None and entity.get("apiVersion") != api_version):
             return []
@@ -163,6 +165,7 @@ def make_relations(
         metadata = entity["metadata"]
         namespace = metadata.get("namespace")
         namespace = DEFAULT_NAMESPACE if namespace is None else namespace
+        namespace_lower = (namespace or DEFAULT_NAMESPACE).lower()
         self_ref = f"{kind.lower()}:{namespace.lower()}/{metadata['name'].lower()}"
         out: list[Relation] = []
         seen: set[tuple[str, str]] = set()
@@ -175,6 +178,14 @@ def make_relations(
             else:
                 targets = [(f"spec.{rule.field}", value)]
             for path, target in targets:
+                if type(target) is str and rule.default_kind and target and ":" not in target and "/" not in target:
+                    # the common case: a bare name
+                    target_ref = f"{default_kind_lower[rule.default_kind]}:{namespace_lower}/{target.lower()}"
+                    for key in ((self_ref, rule.forward, target_ref), (target_ref, rule.reverse, self_ref)):
+                        if key not in seen:
+                            seen.add(key)
+                            out.append(Relation(*key))
+                    continue
                 try:
                     t_kind, t_namespace, t_name = _resolve(target, rule.default_kind, namespace)
                 except RefError as exc:

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from greenroom.catalog.model.formats import js_string
+from greenroom.catalog.model.formats import JS_WHITESPACE, js_string
 from greenroom.errors import InputError
 
 __all__ = [
@@ -159,8 +159,8 @@ def parse_location_ref(ref: str) -> tuple[str, str]:
     expected = f"Unable to parse location ref '{ref}', expected '<type>:<target>', e.g. 'url:https://host/path'"
     if index < 0:
         raise InputError(expected)
-    type_ = ref[:index].strip()
-    target = ref[index + 1 :].strip()
+    type_ = ref[:index].strip(JS_WHITESPACE)
+    target = ref[index + 1 :].strip(JS_WHITESPACE)
     if not type_ or not target:
         raise InputError(expected)
     if type_ in ("http", "https"):

@@ -47,6 +47,7 @@ __all__ = [
     "USER_SPEC",
     "SchemaError",
     "compile_schema",
+    "fast_kind_schema",
     "first_error",
     "kind_schema",
     "validate_entity_schema",
@@ -349,6 +350,32 @@ KIND_SCHEMAS: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
 def kind_schema(part: Mapping[str, Any]) -> dict[str, Any]:
     """The full schema of a kind: the common entity schema plus the kind's part."""
     return {"allOf": [ENTITY_SCHEMA, part]}
+
+
+def fast_kind_schema(kind: str) -> dict[str, Any]:
+    """A single-object schema for the fast path of a built-in kind.
+
+    It accepts a subset of what the full kind schema accepts (and also refuses
+    root fields other than apiVersion, kind, metadata and spec, and non-string
+    values anywhere in labels and annotations), so anything it refuses is
+    sent to the exact, step-by-step validation, which finds the real error.
+    """
+    api_versions, part = KIND_SCHEMAS[kind]
+    metadata = dict(ENTITY_META_SCHEMA)
+    properties = dict(metadata["properties"])
+    for name in ("labels", "annotations"):
+        properties[name] = {"type": "object", "additionalProperties": {"type": "string"}}
+    metadata["properties"] = properties
+    return _object(
+        {
+            "apiVersion": {"enum": list(api_versions)},
+            "kind": {"enum": [kind]},
+            "metadata": metadata,
+            "spec": part["properties"]["spec"],
+        },
+        ["apiVersion", "kind", "metadata", "spec"],
+        additionalProperties=False,
+    )
 
 
 # --------------------------------------------------------------------------

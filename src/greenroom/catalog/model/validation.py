@@ -26,13 +26,18 @@ Backstage's kind validators compare ``kind`` and ``apiVersion`` with JSON-schema
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from greenroom.catalog.model.formats import check_case_duplicate_keys, check_field_formats
 from greenroom.catalog.model.kinds import BUILTIN_KINDS, KindDefinition
 from greenroom.catalog.model.refs import DEFAULT_NAMESPACE, stringify_entity_ref
-from greenroom.catalog.model.schemas import validate_entity_schema, validate_envelope_schema
+from greenroom.catalog.model.schemas import (
+    compile_schema,
+    fast_kind_schema,
+    validate_entity_schema,
+    validate_envelope_schema,
+)
 from greenroom.errors import InputError
 
 __all__ = ["apply_policies", "check_envelope", "find_kind", "validate_entity"]
@@ -139,33 +144,46 @@ def find_kind(
     return None
 
 
+# Fast-path validators of the built-in kinds (see schemas.fast_kind_schema).
+_FAST_VALIDATORS: dict[KindDefinition, Callable[[Any], Any]] = {
+    definition: compile_schema(fast_kind_schema(definition.kind)) for definition in BUILTIN_KINDS
+}
+
+
 def _validate_fast(entity: Any, kinds: Sequence[KindDefinition]) -> dict | None:
     """The whole pipeline for the common case; None means "take the exact path".
 
-    A definition with a ``schema`` validates the full entity schema (which
-    implies the envelope and metadata typing), so one compiled call covers
-    steps 1, 3a and the kind check; any schema failure goes to the exact
-    path, which reports the first error in Backstage's order. Errors found
-    after the schema passed are raised here directly (they come in order).
+    Built-in kinds use one compiled call of a stricter schema covering the
+    envelope, the entity schema, the root fields and the kind's spec; other
+    definitions with a ``schema`` use their ``validate`` (which includes the
+    entity schema). Anything these refuse goes to the exact path, which
+    reports the first error in Backstage's order; errors found after the
+    schema passed come in Backstage's order anyway and are raised here.
     """
     if type(entity) is not dict:
         return None
     definition = find_kind(entity, kinds)
-    if definition is None or definition.schema is None:
+    if definition is None:
         return None
+    fast = _FAST_VALIDATORS.get(definition)
+    shape_checked = fast is not None
     try:
-        definition.validate(entity)
+        if shape_checked:
+            fast(entity)
+        elif definition.schema is not None:
+            definition.validate(entity)
+            if not _KNOWN_ROOT_FIELDS.issuperset(entity):
+                return None
+        else:
+            return None
     except Exception:  # noqa: BLE001 - any failure: let the exact path explain it
         return None
-    normalized = _with_default_namespace(entity)
-    if not _KNOWN_ROOT_FIELDS.issuperset(normalized):
-        foreign = _first_foreign_root_field(normalized)
-        raise _policy_error(entity, f"Unknown field {foreign}", foreign)
     try:
-        check_field_formats(normalized)
+        check_field_formats(entity)
     except InputError as exc:
         raise _policy_error(entity, exc.message, exc.field) from None
-    check_case_duplicate_keys(normalized)
+    normalized = _with_default_namespace(entity)
+    check_case_duplicate_keys(normalized, shape_checked=shape_checked)
     return normalized
 
 
@@ -187,7 +205,11 @@ def validate_entity(
     fast = _validate_fast(entity, kinds)
     if fast is not None:
         return fast
+    return _validate_exact(entity, kinds, allow_unknown_kinds)
 
+
+def _validate_exact(entity: Any, kinds: Sequence[KindDefinition], allow_unknown_kinds: bool) -> dict:
+    """The pipeline step by step; it finds the first error in Backstage's order."""
     check_envelope(entity)
     normalized = _policies(entity)
     ref = _ref(normalized)

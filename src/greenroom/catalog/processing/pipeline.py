@@ -66,9 +66,12 @@ def process_entity(
                 root=placeholder_root(env, location, origin),
             )
         kind = entity.get("kind")
-        entity = validate_entity(
-            entity, env.kinds, allow_unknown_kinds=isinstance(kind, str) and rules.names_kind(kind)
+        # A kind no plugin defines may come in when the rules name it; a known kind
+        # with an unknown apiVersion may not.
+        unknown_but_allowed = (
+            isinstance(kind, str) and rules.names_kind(kind) and all(k.kind != kind for k in env.kinds)
         )
+        entity = validate_entity(entity, env.kinds, allow_unknown_kinds=unknown_but_allowed)
         definition = find_kind(entity, env.kinds)
         if definition is not None:
             context.relations.extend(definition.relations(entity))

@@ -180,14 +180,18 @@ def _read_file(path: str, *, root_real: str, location: str, max_bytes: int) -> b
         raise NotFoundError(f"{location} does not exist", file=location) from None
     except OSError as e:
         raise InputError(f"Unable to read {location}: {e.strerror}", file=location) from None
-    with os.fdopen(fd, "rb", buffering=0) as f:
-        st = os.fstat(f.fileno())
+    try:
+        st = os.fstat(fd)
         if stat.S_ISDIR(st.st_mode):
             raise InputError(f"{location} is a directory, not a file", file=location)
         if not stat.S_ISREG(st.st_mode):
             raise InputError(f"{location} is not a regular file", file=location)
         if st.st_size > max_bytes:
             raise _too_big(location, st.st_size, max_bytes)
+    except BaseException:
+        os.close(fd)
+        raise
+    with os.fdopen(fd, "rb", buffering=0) as f:
         chunks: list[bytes] = []
         total = 0
         while True:
@@ -196,8 +200,8 @@ def _read_file(path: str, *, root_real: str, location: str, max_bytes: int) -> b
                 break
             chunks.append(block)
             total += len(block)
-            if total > max_bytes:
-                raise _too_big(location, total, max_bytes)
+            if total > max_bytes:  # it grew after the fstat
+                raise _too_big(location, max_bytes, max_bytes, at_least=True)
     return b"".join(chunks)
 
 
@@ -307,7 +311,11 @@ class UrlReader:
 
     def read(self, url: str, *, check_hop: Callable[[str], None] | None = None) -> ReadResult:
         """GET `url`; `check_hop` may refuse a redirect target (raise) beyond the host rules."""
-        self.policy.check_url(url)  # before any request
+        try:
+            self.policy.check_url(url)  # before any request
+        except GreenroomError as e:
+            e.file = f"url:{url}"
+            raise
         deadline = time.monotonic() + self.policy.timeout_s
         current = url
         for _ in range(_MAX_REDIRECTS + 1):
@@ -468,7 +476,11 @@ class GitReader:
         if m:
             scheme = m.group(1).lower()
             if scheme in ("http", "https"):
-                self.policy.check_url(remote)
+                try:
+                    self.policy.check_url(remote)
+                except GreenroomError as e:
+                    e.file = location
+                    raise
                 return
             if scheme == "file":
                 return
@@ -712,6 +724,10 @@ class Readers:
         host (url), the whole checkout (git).
         """
         kind, target = _split_location(base_location)
+        if relative.startswith(("http://", "https://")):
+            # An absolute URL is an ordinary url read, as in Backstage: it is
+            # allowed or refused by `reading.allow`, whatever the base location.
+            return self.urls.read(relative)
         if kind == "file":
             return self._relative_file(base_location, target, relative, root)
         if kind == "url":

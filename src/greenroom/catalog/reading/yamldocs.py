@@ -422,13 +422,15 @@ def _split(data: bytes) -> list[_Chunk]:
 
 def _to_bytes(text: str | bytes) -> bytes:
     if isinstance(text, str):
-        return text.encode("utf-8")
-    if text[:4] in (b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff"):
-        return text.decode("utf-32").encode("utf-8")
-    if text[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        return text.decode("utf-16").encode("utf-8")
+        text = text.encode("utf-8")
+    elif text[:4] in (b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff"):
+        text = text.decode("utf-32").encode("utf-8")
+    elif text[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        text = text.decode("utf-16").encode("utf-8")
     if text[:3] == b"\xef\xbb\xbf":
-        return text[3:]
+        text = text[3:]
+    if b"\n" not in text and b"\r" in text:  # old Mac line ends: make markers findable
+        text = text.replace(b"\r", b"\n")
     return bytes(text)
 
 
@@ -546,9 +548,16 @@ def _yaml_error(e: YAMLError, part: bytes, chunk: _Chunk, source: str) -> InputE
         problem = e.problem or e.context or "invalid YAML"
         if mark is None:
             return _input_error(problem, source, chunk.line)
-        line = chunk.line + mark.line
-        detail = f"{problem} at line {line}, column {mark.column + 1}"
-        if e.context and e.context_mark is not None and e.problem:
+        last = _last_content_line(part)
+        if mark.line > last:
+            # the document ended too early (e.g. an unclosed bracket): libyaml points
+            # past its end, possibly at the next document's `---`; name its last line
+            line = chunk.line + last
+            detail = f"{problem} at the end of the document (line {line})"
+        else:
+            line = chunk.line + mark.line
+            detail = f"{problem} at line {line}, column {mark.column + 1}"
+        if e.context and e.context_mark is not None and e.problem and e.context_mark.line <= last:
             detail += f" ({e.context} at line {chunk.line + e.context_mark.line})"
         elif e.context and e.problem:
             detail += f" ({e.context})"
@@ -560,6 +569,12 @@ def _yaml_error(e: YAMLError, part: bytes, chunk: _Chunk, source: str) -> InputE
         line = chunk.line + part.count(b"\n", 0, position)
         return _input_error(f"{reason} at line {line}", source, line)
     return _input_error(str(reason), source, chunk.line)
+
+
+def _last_content_line(part: bytes) -> int:
+    """0-based index of the last line of `part` that is not blank."""
+    stripped = part.rstrip()
+    return stripped.count(b"\n") if stripped else 0
 
 
 def _depth_error(part: bytes, chunk: _Chunk, source: str, max_depth: int) -> InputError:
