@@ -24,6 +24,9 @@ import uuid
 from pathlib import Path
 
 import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from anywhere
+
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -87,7 +90,7 @@ def main() -> None:
         if args.catalog:
             catalog = args.catalog.resolve()
         else:
-            from bench.gen_catalog import generate
+            from bench.gen_catalog import generate  # noqa: PLC0415
 
             catalog = work / "catalog"
             generate(args.n, catalog, seed=args.seed)

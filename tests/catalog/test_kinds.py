@@ -9,8 +9,14 @@ from typing import Any
 import pytest
 import yaml
 
-from greenroom.catalog.model import BUILTIN_KINDS, KindDefinition, Relation, find_kind, validate_entity
-from greenroom.errors import InputError, serialize_error
+from greenroom.catalog.model import (
+    BUILTIN_KINDS,
+    KindDefinition,
+    Relation,
+    find_kind,
+    validate_entity,
+)
+from greenroom.errors import InputError, error_message
 
 
 def reference_dir() -> Path:
@@ -22,7 +28,9 @@ def reference_dir() -> Path:
 
 EXAMPLES = reference_dir() / "backstage-examples"
 CATALOG = EXAMPLES / "packages" / "catalog-model" / "examples"
-needs_examples = pytest.mark.skipif(not CATALOG.is_dir(), reason="Backstage reference examples not available")
+needs_examples = pytest.mark.skipif(
+    not CATALOG.is_dir(), reason="Backstage reference examples not available"
+)
 
 
 def example(path: str, name: str | None = None, namespace: str | None = None) -> dict:
@@ -42,12 +50,18 @@ def relations_of(entity: dict) -> set[tuple[str, str, str]]:
     return {(r.source, r.type, r.target) for r in definition.relations(entity)}
 
 
-def entity(kind: str, spec: dict, name: str = "x", namespace: str | None = None, **extra: Any) -> dict:
+def entity(
+    kind: str, spec: dict, name: str = "x", namespace: str | None = None, **extra: Any
+) -> dict:
     metadata: dict[str, Any] = {"name": name}
     if namespace:
         metadata["namespace"] = namespace
-    api_version = "scaffolder.backstage.io/v1beta3" if kind == "Template" else "backstage.io/v1alpha1"
-    return validate_entity({"apiVersion": api_version, "kind": kind, "metadata": metadata, "spec": spec, **extra})
+    api_version = (
+        "scaffolder.backstage.io/v1beta3" if kind == "Template" else "backstage.io/v1alpha1"
+    )
+    return validate_entity(
+        {"apiVersion": api_version, "kind": kind, "metadata": metadata, "spec": spec, **extra}
+    )
 
 
 # -- definitions --------------------------------------------------------------
@@ -77,7 +91,11 @@ def test_builtin_kinds() -> None:
 
 
 def test_find_kind() -> None:
-    component = {"apiVersion": "backstage.io/v1beta1", "kind": "Component", "metadata": {"name": "x"}}
+    component = {
+        "apiVersion": "backstage.io/v1beta1",
+        "kind": "Component",
+        "metadata": {"name": "x"},
+    }
     assert find_kind(component, BUILTIN_KINDS).kind == "Component"
     assert find_kind({**component, "kind": "COMPONENT"}, BUILTIN_KINDS) is None
     assert find_kind({**component, "apiVersion": "backstage.io/v1"}, BUILTIN_KINDS) is None
@@ -91,7 +109,12 @@ def test_validate_raises_ajv_style_messages() -> None:
     definition = BUILTIN_KINDS[0]
     with pytest.raises(InputError) as info:
         definition.validate(
-            {"apiVersion": "backstage.io/v1alpha1", "kind": "Component", "metadata": {"name": "x"}, "spec": {}}
+            {
+                "apiVersion": "backstage.io/v1alpha1",
+                "kind": "Component",
+                "metadata": {"name": "x"},
+                "spec": {},
+            }
         )
     assert info.value.message == "/spec must have required property 'type' - missingProperty: type"
     assert info.value.field == "spec.type"
@@ -102,7 +125,9 @@ def test_validate_raises_ajv_style_messages() -> None:
 
 @needs_examples
 def test_group_with_parent_and_children() -> None:
-    assert relations_of(example("packages/catalog-model/examples/acme/infrastructure-group.yaml")) == {
+    assert relations_of(
+        example("packages/catalog-model/examples/acme/infrastructure-group.yaml")
+    ) == {
         ("group:default/infrastructure", "childOf", "group:default/acme-corp"),
         ("group:default/acme-corp", "parentOf", "group:default/infrastructure"),
         ("group:default/infrastructure", "parentOf", "group:default/backstage"),
@@ -122,12 +147,16 @@ def test_group_without_parent() -> None:
 
 @needs_examples
 def test_user_member_of() -> None:
-    assert relations_of(example("packages/catalog-model/examples/acme/team-a-group.yaml", "breanna.davison")) == {
+    assert relations_of(
+        example("packages/catalog-model/examples/acme/team-a-group.yaml", "breanna.davison")
+    ) == {
         ("user:default/breanna.davison", "memberOf", "group:default/team-a"),
         ("group:default/team-a", "hasMember", "user:default/breanna.davison"),
     }
     # a user in another namespace keeps an explicit namespace in its refs
-    assert relations_of(example("packages/catalog-model/examples/acme/team-a-group.yaml", "guest", "development")) == {
+    assert relations_of(
+        example("packages/catalog-model/examples/acme/team-a-group.yaml", "guest", "development")
+    ) == {
         ("user:development/guest", "memberOf", "group:default/team-a"),
         ("group:default/team-a", "hasMember", "user:development/guest"),
     }
@@ -135,7 +164,9 @@ def test_user_member_of() -> None:
 
 @needs_examples
 def test_component_provides_and_consumes_apis() -> None:
-    assert relations_of(example("packages/catalog-model/examples/components/wayback-search-component.yaml")) == {
+    assert relations_of(
+        example("packages/catalog-model/examples/components/wayback-search-component.yaml")
+    ) == {
         ("component:default/wayback-search", "ownedBy", "group:default/team-a"),
         ("group:default/team-a", "ownerOf", "component:default/wayback-search"),
         ("component:default/wayback-search", "providesApi", "api:default/wayback-search"),
@@ -148,7 +179,9 @@ def test_component_provides_and_consumes_apis() -> None:
 @needs_examples
 def test_component_depends_on_and_system() -> None:
     # `apiConsumedBy` in this example is not a relation field: Backstage ignores it
-    assert relations_of(example("packages/catalog-model/examples/components/artist-lookup-component.yaml")) == {
+    assert relations_of(
+        example("packages/catalog-model/examples/components/artist-lookup-component.yaml")
+    ) == {
         ("component:default/artist-lookup", "ownedBy", "group:default/team-a"),
         ("group:default/team-a", "ownerOf", "component:default/artist-lookup"),
         ("component:default/artist-lookup", "partOf", "system:default/artist-engagement-portal"),
@@ -161,12 +194,24 @@ def test_component_depends_on_and_system() -> None:
 @needs_examples
 def test_subcomponent_and_owner_user() -> None:
     assert relations_of(
-        example("packages/catalog-model/examples/components/wayback-archive-ingestion-component.yaml")
+        example(
+            "packages/catalog-model/examples/components/wayback-archive-ingestion-component.yaml"
+        )
     ) >= {
-        ("component:default/wayback-archive-ingestion", "partOf", "component:default/wayback-archive"),
-        ("component:default/wayback-archive", "hasPart", "component:default/wayback-archive-ingestion"),
+        (
+            "component:default/wayback-archive-ingestion",
+            "partOf",
+            "component:default/wayback-archive",
+        ),
+        (
+            "component:default/wayback-archive",
+            "hasPart",
+            "component:default/wayback-archive-ingestion",
+        ),
     }
-    assert relations_of(example("packages/catalog-model/examples/components/playback-order-component.yaml")) >= {
+    assert relations_of(
+        example("packages/catalog-model/examples/components/playback-order-component.yaml")
+    ) >= {
         ("component:default/playback-order", "ownedBy", "user:default/guest"),
         ("user:default/guest", "ownerOf", "component:default/playback-order"),
     }
@@ -174,25 +219,37 @@ def test_subcomponent_and_owner_user() -> None:
 
 @needs_examples
 def test_system_domain_resource_api() -> None:
-    assert relations_of(example("packages/catalog-model/examples/systems/audio-playback-system.yaml")) == {
+    assert relations_of(
+        example("packages/catalog-model/examples/systems/audio-playback-system.yaml")
+    ) == {
         ("system:default/audio-playback", "ownedBy", "group:default/team-c"),
         ("group:default/team-c", "ownerOf", "system:default/audio-playback"),
         ("system:default/audio-playback", "partOf", "domain:default/playback"),
         ("domain:default/playback", "hasPart", "system:default/audio-playback"),
     }
-    assert relations_of(example("packages/catalog-model/examples/domains/playback-domain.yaml")) == {
+    assert relations_of(
+        example("packages/catalog-model/examples/domains/playback-domain.yaml")
+    ) == {
         ("domain:default/playback", "ownedBy", "user:default/frank.tiernan"),
         ("user:default/frank.tiernan", "ownerOf", "domain:default/playback"),
         ("domain:default/playback", "partOf", "domain:default/audio"),
         ("domain:default/audio", "hasPart", "domain:default/playback"),
     }
-    assert relations_of(example("packages/catalog-model/examples/resources/artists-db-resource.yaml")) == {
+    assert relations_of(
+        example("packages/catalog-model/examples/resources/artists-db-resource.yaml")
+    ) == {
         ("resource:default/artists-db", "ownedBy", "group:default/team-a"),
         ("group:default/team-a", "ownerOf", "resource:default/artists-db"),
         ("resource:default/artists-db", "partOf", "system:default/artist-engagement-portal"),
         ("system:default/artist-engagement-portal", "hasPart", "resource:default/artists-db"),
     }
-    api_spec = {"type": "openapi", "lifecycle": "production", "owner": "team-c", "definition": "{}", "system": "petstore"}
+    api_spec = {
+        "type": "openapi",
+        "lifecycle": "production",
+        "owner": "team-c",
+        "definition": "{}",
+        "system": "petstore",
+    }
     assert relations_of(entity("API", api_spec, "petstore")) == {
         ("api:default/petstore", "ownedBy", "group:default/team-c"),
         ("group:default/team-c", "ownerOf", "api:default/petstore"),
@@ -222,7 +279,12 @@ def test_location_emits_no_relations() -> None:
 def test_default_namespace_is_the_entity_namespace() -> None:
     component = entity(
         "Component",
-        {"type": "service", "lifecycle": "production", "owner": "finance-eng", "providesApis": ["default/pay"]},
+        {
+            "type": "service",
+            "lifecycle": "production",
+            "owner": "finance-eng",
+            "providesApis": ["default/pay"],
+        },
         "payments",
         "money",
     )
@@ -235,7 +297,11 @@ def test_default_namespace_is_the_entity_namespace() -> None:
 
 
 def test_refs_are_lowercased() -> None:
-    component = entity("Component", {"type": "service", "lifecycle": "production", "owner": "Group:Ns/Team-A"}, "Svc")
+    component = entity(
+        "Component",
+        {"type": "service", "lifecycle": "production", "owner": "Group:Ns/Team-A"},
+        "Svc",
+    )
     assert relations_of(component) == {
         ("component:default/svc", "ownedBy", "group:ns/team-a"),
         ("group:ns/team-a", "ownerOf", "component:default/svc"),
@@ -243,7 +309,11 @@ def test_refs_are_lowercased() -> None:
 
 
 def test_group_members_and_dependency_of() -> None:
-    group = entity("Group", {"type": "team", "children": ["sub"], "members": ["alice", "user:bob", "alice"]}, "team")
+    group = entity(
+        "Group",
+        {"type": "team", "children": ["sub"], "members": ["alice", "user:bob", "alice"]},
+        "team",
+    )
     assert relations_of(group) == {
         ("group:default/team", "parentOf", "group:default/sub"),
         ("group:default/sub", "childOf", "group:default/team"),
@@ -252,8 +322,12 @@ def test_group_members_and_dependency_of() -> None:
         ("group:default/team", "hasMember", "user:default/bob"),
         ("user:default/bob", "memberOf", "group:default/team"),
     }
-    resource = entity("Resource", {"type": "db", "owner": "a", "dependencyOf": ["component:svc"]}, "db")
-    assert ("resource:default/db", "dependencyOf", "component:default/svc") in relations_of(resource)
+    resource = entity(
+        "Resource", {"type": "db", "owner": "a", "dependencyOf": ["component:svc"]}, "db"
+    )
+    assert ("resource:default/db", "dependencyOf", "component:default/svc") in relations_of(
+        resource
+    )
     assert ("component:default/svc", "dependsOn", "resource:default/db") in relations_of(resource)
 
 
@@ -279,12 +353,20 @@ def test_relations_are_deduplicated_and_ordered() -> None:
     ]
 
 
-POSTPROCESS = "Processor BuiltinKindsEntityProcessor threw an error while postprocessing; caused by "
+POSTPROCESS = (
+    "Processor BuiltinKindsEntityProcessor threw an error while postprocessing; caused by "
+)
 
 
 def test_depends_on_without_kind() -> None:
     component = entity(
-        "Component", {"type": "service", "lifecycle": "production", "owner": "a", "dependsOn": ["component:ok", "foo"]}
+        "Component",
+        {
+            "type": "service",
+            "lifecycle": "production",
+            "owner": "a",
+            "dependsOn": ["component:ok", "foo"],
+        },
     )
     with pytest.raises(InputError) as info:
         BUILTIN_KINDS[0].relations(component)
@@ -293,7 +375,7 @@ def test_depends_on_without_kind() -> None:
         + 'Error: Entity reference "foo" had missing or empty kind (e.g. did not start with "component:" or similar)'
     )
     assert info.value.field == "spec.dependsOn.1"
-    assert serialize_error(info.value)["cause"]["name"] == "Error"
+    assert error_message(info.value) == f"InputError: {info.value.message}"
 
 
 def test_malformed_refs_in_relations() -> None:
@@ -301,13 +383,10 @@ def test_malformed_refs_in_relations() -> None:
     with pytest.raises(InputError) as info:
         BUILTIN_KINDS[2].relations(resource)
     assert info.value.message == (
-        POSTPROCESS + 'TypeError: Entity reference "group:" was not on the form [<kind>:][<namespace>/]<name>'
+        POSTPROCESS
+        + 'TypeError: Entity reference "group:" was not on the form [<kind>:][<namespace>/]<name>'
     )
     assert info.value.field == "spec.owner"
-    assert serialize_error(info.value)["cause"] == {
-        "name": "TypeError",
-        "message": 'Entity reference "group:" was not on the form [<kind>:][<namespace>/]<name>',
-    }
     # dependencyOf is not in the schema: a bare string is one target, and it needs a kind
     resource["spec"]["owner"] = "a"
     with pytest.raises(InputError) as info:

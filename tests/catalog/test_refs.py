@@ -18,9 +18,7 @@ from greenroom.catalog.model.formats import JS_WHITESPACE
 from greenroom.errors import InputError
 
 NOT_ON_THE_FORM = 'Entity reference "{}" was not on the form [<kind>:][<namespace>/]<name>'
-MISSING_KIND = (
-    'Entity reference "{}" had missing or empty kind (e.g. did not start with "component:" or similar)'
-)
+MISSING_KIND = 'Entity reference "{}" had missing or empty kind (e.g. did not start with "component:" or similar)'
 
 
 @pytest.mark.parametrize(
@@ -47,10 +45,16 @@ def test_parse_entity_ref(ref: str, expected: EntityRef) -> None:
 
 
 def test_parse_entity_ref_defaults() -> None:
-    assert parse_entity_ref("foo", default_kind="API", default_namespace="money") == EntityRef("API", "money", "foo")
+    assert parse_entity_ref("foo", default_kind="API", default_namespace="money") == EntityRef(
+        "API", "money", "foo"
+    )
     # an empty default namespace falls back to "default", like Backstage's `||`
-    assert parse_entity_ref("foo", default_kind="API", default_namespace="") == EntityRef("API", "default", "foo")
-    assert parse_entity_ref("x:y/z", default_kind="API", default_namespace="money") == EntityRef("x", "y", "z")
+    assert parse_entity_ref("foo", default_kind="API", default_namespace="") == EntityRef(
+        "API", "default", "foo"
+    )
+    assert parse_entity_ref("x:y/z", default_kind="API", default_namespace="money") == EntityRef(
+        "x", "y", "z"
+    )
 
 
 def test_parse_compound_ref() -> None:
@@ -91,7 +95,11 @@ def test_stringify_entity_ref() -> None:
 
 
 def test_entity_ref_of() -> None:
-    entity = {"apiVersion": "backstage.io/v1alpha1", "kind": "Group", "metadata": {"name": "Team-A"}}
+    entity = {
+        "apiVersion": "backstage.io/v1alpha1",
+        "kind": "Group",
+        "metadata": {"name": "Team-A"},
+    }
     assert entity_ref_of(entity) == "group:default/team-a"
     entity["metadata"]["namespace"] = "money"
     assert entity_ref_of(entity) == "group:money/team-a"
@@ -103,7 +111,10 @@ def test_entity_ref_of() -> None:
 @pytest.mark.parametrize(
     ("ref", "expected"),
     [
-        ("url:https://github.com/o/r/blob/main/catalog-info.yaml", ("url", "https://github.com/o/r/blob/main/catalog-info.yaml")),
+        (
+            "url:https://github.com/o/r/blob/main/catalog-info.yaml",
+            ("url", "https://github.com/o/r/blob/main/catalog-info.yaml"),
+        ),
         ("file:/abs/path/catalog-info.yaml", ("file", "/abs/path/catalog-info.yaml")),
         (" file : /x ", ("file", "/x")),
         ("sysmodel:a:b:c", ("sysmodel", "a:b:c")),
@@ -116,13 +127,34 @@ def test_parse_location_ref(ref: str, expected: tuple[str, str]) -> None:
 @pytest.mark.parametrize(
     ("ref", "message"),
     [
-        ("", "Unable to parse location ref '', expected '<type>:<target>', e.g. 'url:https://host/path'"),
-        ("hello", "Unable to parse location ref 'hello', expected '<type>:<target>', e.g. 'url:https://host/path'"),
-        (":hello", "Unable to parse location ref ':hello', expected '<type>:<target>', e.g. 'url:https://host/path'"),
-        ("hello:", "Unable to parse location ref 'hello:', expected '<type>:<target>', e.g. 'url:https://host/path'"),
-        ("http://blah", "Invalid location ref 'http://blah', please prefix it with 'url:', e.g. 'url:http://blah'"),
-        ("https://bleh", "Invalid location ref 'https://bleh', please prefix it with 'url:', e.g. 'url:https://bleh'"),
-        ("url:javascript:alert(1)", "Invalid location ref 'url:javascript:alert(1)', target is a javascript: URL"),
+        (
+            "",
+            "Unable to parse location ref '', expected '<type>:<target>', e.g. 'url:https://host/path'",
+        ),
+        (
+            "hello",
+            "Unable to parse location ref 'hello', expected '<type>:<target>', e.g. 'url:https://host/path'",
+        ),
+        (
+            ":hello",
+            "Unable to parse location ref ':hello', expected '<type>:<target>', e.g. 'url:https://host/path'",
+        ),
+        (
+            "hello:",
+            "Unable to parse location ref 'hello:', expected '<type>:<target>', e.g. 'url:https://host/path'",
+        ),
+        (
+            "http://blah",
+            "Invalid location ref 'http://blah', please prefix it with 'url:', e.g. 'url:http://blah'",
+        ),
+        (
+            "https://bleh",
+            "Invalid location ref 'https://bleh', please prefix it with 'url:', e.g. 'url:https://bleh'",
+        ),
+        (
+            "url:javascript:alert(1)",
+            "Invalid location ref 'url:javascript:alert(1)', target is a javascript: URL",
+        ),
     ],
 )
 def test_parse_location_ref_errors(ref: str, message: str) -> None:
@@ -182,9 +214,17 @@ def test_canonical_form_is_a_fixed_point(text: str) -> None:
     assert str(parse_entity_ref(canonical)) == canonical
 
 
-@given(st.text(min_size=1, max_size=20).filter(lambda s: ":" not in s), st.text(min_size=1, max_size=40))
+@given(
+    st.text(min_size=1, max_size=20).filter(lambda s: ":" not in s),
+    st.text(min_size=1, max_size=40),
+)
 def test_location_ref_round_trip(type_: str, target: str) -> None:
     type_, target = type_.strip(JS_WHITESPACE), target.strip(JS_WHITESPACE)
-    if not type_ or not target or type_ in ("http", "https") or target.lower().startswith("javascript:"):
+    if (
+        not type_
+        or not target
+        or type_ in ("http", "https")
+        or target.lower().startswith("javascript:")
+    ):
         return
     assert parse_location_ref(stringify_location_ref(type_, target)) == (type_, target)

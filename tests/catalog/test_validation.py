@@ -34,7 +34,6 @@ from greenroom.catalog.model.validation import _validate_exact
 from greenroom.errors import InputError, error_message, serialize_error
 
 
-
 def reference_dir() -> Path:
     """The shared reference material: $GREENROOM_REFERENCE, else ../shared/reference of the checkout."""
     if os.environ.get("GREENROOM_REFERENCE"):
@@ -45,7 +44,9 @@ def reference_dir() -> Path:
 
 EXAMPLES = reference_dir() / "backstage-examples"
 # A scaffolder skeleton full of ${{ }} expressions: not an entity (see the reference README).
-SKELETONS = {"plugins/scaffolder-backend/sample-templates/bitbucket-demo/template/catalog-info.yaml"}
+SKELETONS = {
+    "plugins/scaffolder-backend/sample-templates/bitbucket-demo/template/catalog-info.yaml"
+}
 
 
 def _resolve_placeholders(value: Any) -> Any:
@@ -74,7 +75,9 @@ def example_documents() -> list[tuple[str, dict]]:
 
 
 EXAMPLE_DOCS = example_documents()
-needs_examples = pytest.mark.skipif(not EXAMPLE_DOCS, reason="Backstage reference examples not available")
+needs_examples = pytest.mark.skipif(
+    not EXAMPLE_DOCS, reason="Backstage reference examples not available"
+)
 
 
 def component(**spec_overrides: Any) -> dict:
@@ -103,7 +106,9 @@ def invalid_field(field: str, expectation: str, value: str) -> str:
 
 OBJECT_NAME = "a string that is sequences of [a-zA-Z0-9] separated by any of [-_.], at most 63 characters in total"
 PREFIX_SUFFIX = "a valid prefix and/or suffix"
-DNS_LABEL = "a string that is sequences of [a-z0-9] separated by [-], at most 63 characters in total"
+DNS_LABEL = (
+    "a string that is sequences of [a-z0-9] separated by [-], at most 63 characters in total"
+)
 TAG = "a string that is sequences of [a-z0-9+#] separated by [-], at most 63 characters in total"
 
 POLICY = "Policy check failed for component:default/my-service; caused by Error: "
@@ -118,7 +123,9 @@ def raises(entity: Any, **kwargs: Any) -> InputError:
         validate_entity(entity, **kwargs)
     # the exact (step-by-step) path must agree with the fast path
     with pytest.raises(InputError) as exact:
-        _validate_exact(entity, kwargs.get("kinds", BUILTIN_KINDS), kwargs.get("allow_unknown_kinds", False))
+        _validate_exact(
+            entity, kwargs.get("kinds", BUILTIN_KINDS), kwargs.get("allow_unknown_kinds", False)
+        )
     assert (exact.value.message, exact.value.field) == (info.value.message, info.value.field)
     return info.value
 
@@ -129,7 +136,17 @@ def raises(entity: Any, **kwargs: Any) -> InputError:
 @needs_examples
 def test_examples_are_many() -> None:
     kinds = {doc["kind"] for _, doc in EXAMPLE_DOCS}
-    assert kinds == {"API", "Component", "Domain", "Group", "Location", "Resource", "System", "Template", "User"}
+    assert kinds == {
+        "API",
+        "Component",
+        "Domain",
+        "Group",
+        "Location",
+        "Resource",
+        "System",
+        "Template",
+        "User",
+    }
     assert len(EXAMPLE_DOCS) >= 70
 
 
@@ -189,13 +206,41 @@ ENVELOPE = "Entity envelope failed validation before processing; caused by TypeE
     ("entity", "message", "field"),
     [
         (["not", "a", "mapping"], "<root> must be object - type: object", None),
-        ({"kind": "Component", "metadata": {"name": "x"}}, "<root> must have required property 'apiVersion' - missingProperty: apiVersion", "apiVersion"),
-        ({"apiVersion": "", "kind": "Component", "metadata": {"name": "x"}}, "/apiVersion must NOT have fewer than 1 characters - limit: 1", "apiVersion"),
-        ({"apiVersion": "a", "kind": 3, "metadata": {"name": "x"}}, "/kind must be string - type: string", "kind"),
-        ({"apiVersion": "a", "kind": "K", "metadata": "x"}, "/metadata must be object - type: object", "metadata"),
-        ({"apiVersion": "a", "kind": "K", "metadata": {}}, "/metadata must have required property 'name' - missingProperty: name", "metadata.name"),
-        ({"apiVersion": "a", "kind": "K", "metadata": {"name": None}}, "/metadata/name must be string - type: string", "metadata.name"),
-        ({"apiVersion": "a", "kind": "K", "metadata": {"name": "x", "namespace": ""}}, "/metadata/namespace must NOT have fewer than 1 characters - limit: 1", "metadata.namespace"),
+        (
+            {"kind": "Component", "metadata": {"name": "x"}},
+            "<root> must have required property 'apiVersion' - missingProperty: apiVersion",
+            "apiVersion",
+        ),
+        (
+            {"apiVersion": "", "kind": "Component", "metadata": {"name": "x"}},
+            "/apiVersion must NOT have fewer than 1 characters - limit: 1",
+            "apiVersion",
+        ),
+        (
+            {"apiVersion": "a", "kind": 3, "metadata": {"name": "x"}},
+            "/kind must be string - type: string",
+            "kind",
+        ),
+        (
+            {"apiVersion": "a", "kind": "K", "metadata": "x"},
+            "/metadata must be object - type: object",
+            "metadata",
+        ),
+        (
+            {"apiVersion": "a", "kind": "K", "metadata": {}},
+            "/metadata must have required property 'name' - missingProperty: name",
+            "metadata.name",
+        ),
+        (
+            {"apiVersion": "a", "kind": "K", "metadata": {"name": None}},
+            "/metadata/name must be string - type: string",
+            "metadata.name",
+        ),
+        (
+            {"apiVersion": "a", "kind": "K", "metadata": {"name": "x", "namespace": ""}},
+            "/metadata/namespace must NOT have fewer than 1 characters - limit: 1",
+            "metadata.namespace",
+        ),
     ],
 )
 def test_envelope(entity: Any, message: str, field: str | None) -> None:
@@ -213,23 +258,75 @@ def test_envelope(entity: Any, message: str, field: str | None) -> None:
 @pytest.mark.parametrize(
     ("metadata", "message", "field"),
     [
-        ({"name": "my service"}, invalid_field("metadata.name", OBJECT_NAME, "my service"), "metadata.name"),
-        ({"name": "-service"}, invalid_field("metadata.name", OBJECT_NAME, "-service"), "metadata.name"),
-        ({"name": "a" * 64}, invalid_field("metadata.name", OBJECT_NAME, "a" * 64), "metadata.name"),
+        (
+            {"name": "my service"},
+            invalid_field("metadata.name", OBJECT_NAME, "my service"),
+            "metadata.name",
+        ),
+        (
+            {"name": "-service"},
+            invalid_field("metadata.name", OBJECT_NAME, "-service"),
+            "metadata.name",
+        ),
+        (
+            {"name": "a" * 64},
+            invalid_field("metadata.name", OBJECT_NAME, "a" * 64),
+            "metadata.name",
+        ),
         ({"name": "svc\n"}, invalid_field("metadata.name", OBJECT_NAME, "svc\n"), "metadata.name"),
-        ({"namespace": "Default"}, invalid_field("metadata.namespace", DNS_LABEL, "Default"), "metadata.namespace"),
-        ({"namespace": "my_ns"}, invalid_field("metadata.namespace", DNS_LABEL, "my_ns"), "metadata.namespace"),
+        (
+            {"namespace": "Default"},
+            invalid_field("metadata.namespace", DNS_LABEL, "Default"),
+            "metadata.namespace",
+        ),
+        (
+            {"namespace": "my_ns"},
+            invalid_field("metadata.namespace", DNS_LABEL, "my_ns"),
+            "metadata.namespace",
+        ),
         ({"tags": ["java", "Python"]}, invalid_field("tags.1", TAG, "Python"), "metadata.tags.1"),
         ({"tags": ["a", "b", "c d"]}, invalid_field("tags.2", TAG, "c d"), "metadata.tags.2"),
         ({"tags": ["a--b"]}, invalid_field("tags.0", TAG, "a--b"), "metadata.tags.0"),
-        ({"labels": {"tier": "high tier"}}, invalid_field("labels.tier", OBJECT_NAME, "high tier"), "metadata.labels.tier"),
-        ({"labels": {"-tier": "1"}}, invalid_field("labels.-tier", PREFIX_SUFFIX, "-tier"), "metadata.labels.-tier"),
-        ({"labels": {"Acme.com/tier": "1"}}, invalid_field("labels.Acme.com/tier", PREFIX_SUFFIX, "Acme.com/tier"), "metadata.labels.Acme.com/tier"),
-        ({"annotations": {"a/b/c": "x"}}, invalid_field("annotations.a/b/c", PREFIX_SUFFIX, "a/b/c"), "metadata.annotations.a/b/c"),
-        ({"links": [{"url": "not a url"}]}, invalid_field("links.0.url", "a string that is a valid url", "not a url"), "metadata.links.0.url"),
-        ({"links": [{"url": "https://ok.example"}, {"url": "http://exa mple.com"}]}, invalid_field("links.1.url", "a string that is a valid url", "http://exa mple.com"), "metadata.links.1.url"),
-        ({"links": [{"url": "https://ok.example", "title": "  "}]}, invalid_field("links.0.title", "a non empty string", "  "), "metadata.links.0.title"),
-        ({"links": [{"url": "https://ok.example", "icon": "\t"}]}, invalid_field("links.0.icon", "a non empty string", "\t"), "metadata.links.0.icon"),
+        (
+            {"labels": {"tier": "high tier"}},
+            invalid_field("labels.tier", OBJECT_NAME, "high tier"),
+            "metadata.labels.tier",
+        ),
+        (
+            {"labels": {"-tier": "1"}},
+            invalid_field("labels.-tier", PREFIX_SUFFIX, "-tier"),
+            "metadata.labels.-tier",
+        ),
+        (
+            {"labels": {"Acme.com/tier": "1"}},
+            invalid_field("labels.Acme.com/tier", PREFIX_SUFFIX, "Acme.com/tier"),
+            "metadata.labels.Acme.com/tier",
+        ),
+        (
+            {"annotations": {"a/b/c": "x"}},
+            invalid_field("annotations.a/b/c", PREFIX_SUFFIX, "a/b/c"),
+            "metadata.annotations.a/b/c",
+        ),
+        (
+            {"links": [{"url": "not a url"}]},
+            invalid_field("links.0.url", "a string that is a valid url", "not a url"),
+            "metadata.links.0.url",
+        ),
+        (
+            {"links": [{"url": "https://ok.example"}, {"url": "http://exa mple.com"}]},
+            invalid_field("links.1.url", "a string that is a valid url", "http://exa mple.com"),
+            "metadata.links.1.url",
+        ),
+        (
+            {"links": [{"url": "https://ok.example", "title": "  "}]},
+            invalid_field("links.0.title", "a non empty string", "  "),
+            "metadata.links.0.title",
+        ),
+        (
+            {"links": [{"url": "https://ok.example", "icon": "\t"}]},
+            invalid_field("links.0.icon", "a non empty string", "\t"),
+            "metadata.links.0.icon",
+        ),
     ],
 )
 def test_field_formats(metadata: dict, message: str, field: str) -> None:
@@ -238,16 +335,33 @@ def test_field_formats(metadata: dict, message: str, field: str) -> None:
     error = raises(entity)
     assert error.message == f"Policy check failed for {ref}; caused by Error: {message}"
     assert error.field == field
-    # the cause is serialized like Backstage's
-    assert serialize_error(error)["cause"] == {"name": "Error", "message": message}
+    # status items and CLI output read like Backstage's (the cause is not repeated)
+    assert error_message(error) == f"InputError: {error.message}"
+    assert serialize_error(error) == {
+        "name": "InputError",
+        "message": error.message,
+        "sourceLocation": {"field": field},
+    }
 
 
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
         ("apiVersion", "a/b/c", invalid_field("apiVersion", PREFIX_SUFFIX, "a/b/c")),
-        ("apiVersion", "Backstage.io/v1", invalid_field("apiVersion", PREFIX_SUFFIX, "Backstage.io/v1")),
-        ("kind", "My-Kind", invalid_field("kind", "a string that is a sequence of [a-zA-Z][a-z0-9A-Z], at most 63 characters in total", "My-Kind")),
+        (
+            "apiVersion",
+            "Backstage.io/v1",
+            invalid_field("apiVersion", PREFIX_SUFFIX, "Backstage.io/v1"),
+        ),
+        (
+            "kind",
+            "My-Kind",
+            invalid_field(
+                "kind",
+                "a string that is a sequence of [a-zA-Z][a-z0-9A-Z], at most 63 characters in total",
+                "My-Kind",
+            ),
+        ),
     ],
 )
 def test_api_version_and_kind_formats(field: str, value: str, message: str) -> None:
@@ -263,8 +377,19 @@ def test_field_format_rule_details() -> None:
         {"namespace": "a--b"},  # repeated hyphens are allowed in namespaces
         {"tags": ["lang:java", "c++", "c#"]},
         {"labels": {"backstage.io/tier": "", "x": "A_b.c-1"}},
-        {"annotations": {"backstage.io/techdocs-ref": "dir:.", "a.b.c/d": "", "x": "any value at all"}},
-        {"links": [{"url": "mailto:me@example.com", "title": "Mail"}, {"url": "https://[::1]:8080/x"}]},
+        {
+            "annotations": {
+                "backstage.io/techdocs-ref": "dir:.",
+                "a.b.c/d": "",
+                "x": "any value at all",
+            }
+        },
+        {
+            "links": [
+                {"url": "mailto:me@example.com", "title": "Mail"},
+                {"url": "https://[::1]:8080/x"},
+            ]
+        },
         {"name": "My_Service.v2"},
     ]
     for metadata in ok:
@@ -276,19 +401,38 @@ def test_must_have_a_value() -> None:
     # format rules keep Backstage's message
     with pytest.raises(InputError) as info:
         check_field_formats({"apiVersion": "a", "kind": "K", "metadata": {"name": None}})
-    assert (info.value.message, info.value.field) == ("metadata.name must have a value", "metadata.name")
+    assert (info.value.message, info.value.field) == (
+        "metadata.name must have a value",
+        "metadata.name",
+    )
 
 
 @pytest.mark.parametrize(
     ("metadata", "message", "field"),
     [
-        ({"annotations": {"backstage.io/foo": 1}}, "/metadata/annotations/backstage.io~1foo must be string", "metadata.annotations.backstage.io/foo"),
-        ({"annotations": {"flag": True}}, "/metadata/annotations/flag must be string", "metadata.annotations.flag"),
+        (
+            {"annotations": {"backstage.io/foo": 1}},
+            "/metadata/annotations/backstage.io~1foo must be string",
+            "metadata.annotations.backstage.io/foo",
+        ),
+        (
+            {"annotations": {"flag": True}},
+            "/metadata/annotations/flag must be string",
+            "metadata.annotations.flag",
+        ),
         ({"labels": {"tier": 1}}, "/metadata/labels/tier must be string", "metadata.labels.tier"),
         ({"tags": [1]}, "/metadata/tags/0 must be string", "metadata.tags.0"),
-        ({"tags": [""]}, "/metadata/tags/0 must NOT have fewer than 1 characters", "metadata.tags.0"),
+        (
+            {"tags": [""]},
+            "/metadata/tags/0 must NOT have fewer than 1 characters",
+            "metadata.tags.0",
+        ),
         ({"tags": "java"}, "/metadata/tags must be array", "metadata.tags"),
-        ({"links": [{"title": "x"}]}, "/metadata/links/0 must have required property 'url'", "metadata.links.0.url"),
+        (
+            {"links": [{"title": "x"}]},
+            "/metadata/links/0 must have required property 'url'",
+            "metadata.links.0.url",
+        ),
         ({"title": ""}, "/metadata/title must NOT have fewer than 1 characters", "metadata.title"),
         ({"description": 5}, "/metadata/description must be string", "metadata.description"),
     ],
@@ -304,7 +448,9 @@ def test_unknown_root_field() -> None:
     entity = component()
     entity["owner"] = "team-a"
     error = raises(entity)
-    assert error.message == f"{POLICY}Malformed envelope, <root> must NOT have additional properties"
+    assert (
+        error.message == f"{POLICY}Malformed envelope, <root> must NOT have additional properties"
+    )
     assert error.field == "owner"
     # ... while output-only fields it knows pass the schema and are refused by
     # the "no foreign root fields" policy
@@ -330,8 +476,10 @@ def test_apply_policies() -> None:
     assert result["metadata"]["namespace"] == "default"
     with pytest.raises(InputError) as info:
         apply_policies(with_metadata(entity, namespace="NS"))
-    assert info.value.message == "Policy check failed for component:ns/my-service; caused by Error: " + invalid_field(
-        "metadata.namespace", DNS_LABEL, "NS"
+    assert (
+        info.value.message
+        == "Policy check failed for component:ns/my-service; caused by Error: "
+        + invalid_field("metadata.namespace", DNS_LABEL, "NS")
     )
     # apply_policies does not check the kind
     unknown = dict(entity, kind="Widget")
@@ -340,8 +488,9 @@ def test_apply_policies() -> None:
 
 def test_error_message_chain() -> None:
     error = raises(with_metadata(component(), name="a b"))
-    assert error_message(error).startswith(
+    assert error_message(error) == (
         "InputError: Policy check failed for component:default/a b; caused by Error: "
+        + invalid_field("metadata.name", OBJECT_NAME, "a b")
     )
 
 
@@ -362,13 +511,17 @@ def test_unknown_kind() -> None:
 def test_kind_is_case_sensitive() -> None:
     entity = dict(component(), kind="component")
     assert find_kind(entity, BUILTIN_KINDS) is None
-    assert raises(entity).message.startswith("No processor recognized the entity component:default/my-service")
+    assert raises(entity).message.startswith(
+        "No processor recognized the entity component:default/my-service"
+    )
 
 
 def test_unknown_api_version() -> None:
     entity = dict(component(), apiVersion="backstage.io/v2")
     error = raises(entity)
-    assert error.message.startswith("No processor recognized the entity component:default/my-service as valid")
+    assert error.message.startswith(
+        "No processor recognized the entity component:default/my-service as valid"
+    )
     assert error.field == "apiVersion"
     template = dict(component(), kind="Template")  # Template needs the scaffolder apiVersion
     assert raises(template).field == "apiVersion"
@@ -380,11 +533,27 @@ def test_unknown_api_version() -> None:
         ({"owner": None}, "/spec/owner must be string - type: string", "spec.owner"),
         ({"type": None}, "/spec/type must be string - type: string", "spec.type"),
         ({"lifecycle": 5}, "/spec/lifecycle must be string - type: string", "spec.lifecycle"),
-        ({"owner": ""}, "/spec/owner must NOT have fewer than 1 characters - limit: 1", "spec.owner"),
+        (
+            {"owner": ""},
+            "/spec/owner must NOT have fewer than 1 characters - limit: 1",
+            "spec.owner",
+        ),
         ({"system": {"name": "x"}}, "/spec/system must be string - type: string", "spec.system"),
-        ({"providesApis": "api-a"}, "/spec/providesApis must be array - type: array", "spec.providesApis"),
-        ({"dependsOn": ["component:a", 1]}, "/spec/dependsOn/1 must be string - type: string", "spec.dependsOn.1"),
-        ({"consumesApis": [None]}, "/spec/consumesApis/0 must be string - type: string", "spec.consumesApis.0"),
+        (
+            {"providesApis": "api-a"},
+            "/spec/providesApis must be array - type: array",
+            "spec.providesApis",
+        ),
+        (
+            {"dependsOn": ["component:a", 1]},
+            "/spec/dependsOn/1 must be string - type: string",
+            "spec.dependsOn.1",
+        ),
+        (
+            {"consumesApis": [None]},
+            "/spec/consumesApis/0 must be string - type: string",
+            "spec.consumesApis.0",
+        ),
     ],
 )
 def test_mistyped_component_fields(spec: dict, message: str, field: str) -> None:
@@ -397,14 +566,23 @@ def test_missing_component_fields() -> None:
     entity = component()
     del entity["spec"]["owner"]
     error = raises(entity)
-    assert error.message == KIND_ERROR + "/spec must have required property 'owner' - missingProperty: owner"
+    assert (
+        error.message
+        == KIND_ERROR + "/spec must have required property 'owner' - missingProperty: owner"
+    )
     assert error.field == "spec.owner"
     entity = component()
     entity["spec"] = {}
-    assert raises(entity).message == KIND_ERROR + "/spec must have required property 'type' - missingProperty: type"
+    assert (
+        raises(entity).message
+        == KIND_ERROR + "/spec must have required property 'type' - missingProperty: type"
+    )
     del entity["spec"]
     error = raises(entity)
-    assert error.message == KIND_ERROR + "<root> must have required property 'spec' - missingProperty: spec"
+    assert (
+        error.message
+        == KIND_ERROR + "<root> must have required property 'spec' - missingProperty: spec"
+    )
     assert error.field == "spec"
     entity["spec"] = "nope"
     error = raises(entity)
@@ -418,21 +596,66 @@ def kind_entity(kind: str, spec: dict, api_version: str = "backstage.io/v1alpha1
 @pytest.mark.parametrize(
     ("entity", "message", "field"),
     [
-        (kind_entity("API", {"type": "openapi", "lifecycle": "production", "owner": "a"}),
-         "/spec must have required property 'definition' - missingProperty: definition", "spec.definition"),
-        (kind_entity("Resource", {"owner": "a"}), "/spec must have required property 'type' - missingProperty: type", "spec.type"),
-        (kind_entity("System", {"owner": "a", "domain": 1}), "/spec/domain must be string - type: string", "spec.domain"),
-        (kind_entity("Domain", {}), "/spec must have required property 'owner' - missingProperty: owner", "spec.owner"),
-        (kind_entity("Group", {"type": "team"}), "/spec must have required property 'children' - missingProperty: children", "spec.children"),
-        (kind_entity("Group", {"type": "team", "children": None}), "/spec/children must be array - type: array", "spec.children"),
-        (kind_entity("Group", {"type": "team", "children": [], "profile": {"email": ""}}),
-         "/spec/profile/email must NOT have fewer than 1 characters - limit: 1", "spec.profile.email"),
-        (kind_entity("User", {"memberOf": None}), "/spec/memberOf must be array - type: array", "spec.memberOf"),
-        (kind_entity("User", {}), "/spec must have required property 'memberOf' - missingProperty: memberOf", "spec.memberOf"),
-        (kind_entity("Location", {"presence": "sometimes"}),
-         "/spec/presence must be equal to one of the allowed values - allowedValues: required,optional", "spec.presence"),
-        (kind_entity("Location", {"presence": 1}), "/spec/presence must be string - type: string", "spec.presence"),
-        (kind_entity("Location", {"targets": "./a.yaml"}), "/spec/targets must be array - type: array", "spec.targets"),
+        (
+            kind_entity("API", {"type": "openapi", "lifecycle": "production", "owner": "a"}),
+            "/spec must have required property 'definition' - missingProperty: definition",
+            "spec.definition",
+        ),
+        (
+            kind_entity("Resource", {"owner": "a"}),
+            "/spec must have required property 'type' - missingProperty: type",
+            "spec.type",
+        ),
+        (
+            kind_entity("System", {"owner": "a", "domain": 1}),
+            "/spec/domain must be string - type: string",
+            "spec.domain",
+        ),
+        (
+            kind_entity("Domain", {}),
+            "/spec must have required property 'owner' - missingProperty: owner",
+            "spec.owner",
+        ),
+        (
+            kind_entity("Group", {"type": "team"}),
+            "/spec must have required property 'children' - missingProperty: children",
+            "spec.children",
+        ),
+        (
+            kind_entity("Group", {"type": "team", "children": None}),
+            "/spec/children must be array - type: array",
+            "spec.children",
+        ),
+        (
+            kind_entity("Group", {"type": "team", "children": [], "profile": {"email": ""}}),
+            "/spec/profile/email must NOT have fewer than 1 characters - limit: 1",
+            "spec.profile.email",
+        ),
+        (
+            kind_entity("User", {"memberOf": None}),
+            "/spec/memberOf must be array - type: array",
+            "spec.memberOf",
+        ),
+        (
+            kind_entity("User", {}),
+            "/spec must have required property 'memberOf' - missingProperty: memberOf",
+            "spec.memberOf",
+        ),
+        (
+            kind_entity("Location", {"presence": "sometimes"}),
+            "/spec/presence must be equal to one of the allowed values - allowedValues: required,optional",
+            "spec.presence",
+        ),
+        (
+            kind_entity("Location", {"presence": 1}),
+            "/spec/presence must be string - type: string",
+            "spec.presence",
+        ),
+        (
+            kind_entity("Location", {"targets": "./a.yaml"}),
+            "/spec/targets must be array - type: array",
+            "spec.targets",
+        ),
     ],
 )
 def test_kind_specific_errors(entity: dict, message: str, field: str) -> None:
@@ -448,11 +671,31 @@ def test_kind_specific_errors(entity: dict, message: str, field: str) -> None:
 @pytest.mark.parametrize(
     ("spec", "message", "field"),
     [
-        ({"type": "service"}, "/spec must have required property 'steps' - missingProperty: steps", "spec.steps"),
-        ({"type": "service", "steps": [{"id": "x"}]}, "/spec/steps/0 must have required property 'action' - missingProperty: action", "spec.steps.0.action"),
-        ({"type": "service", "steps": [], "parameters": "x"}, "/spec/parameters must be object - type: object", "spec.parameters"),
-        ({"type": "service", "steps": [{"action": "a", "if": 1}]}, "/spec/steps/0/if must be string,boolean - type: string,boolean", "spec.steps.0.if"),
-        ({"type": "service", "steps": [], "output": {"x": 1}}, "/spec/output/x must be string - type: string", "spec.output.x"),
+        (
+            {"type": "service"},
+            "/spec must have required property 'steps' - missingProperty: steps",
+            "spec.steps",
+        ),
+        (
+            {"type": "service", "steps": [{"id": "x"}]},
+            "/spec/steps/0 must have required property 'action' - missingProperty: action",
+            "spec.steps.0.action",
+        ),
+        (
+            {"type": "service", "steps": [], "parameters": "x"},
+            "/spec/parameters must be object - type: object",
+            "spec.parameters",
+        ),
+        (
+            {"type": "service", "steps": [{"action": "a", "if": 1}]},
+            "/spec/steps/0/if must be string,boolean - type: string,boolean",
+            "spec.steps.0.if",
+        ),
+        (
+            {"type": "service", "steps": [], "output": {"x": 1}},
+            "/spec/output/x must be string - type: string",
+            "spec.output.x",
+        ),
     ],
 )
 def test_template_errors(spec: dict, message: str, field: str) -> None:
@@ -467,9 +710,14 @@ def test_template_errors(spec: dict, message: str, field: str) -> None:
 def test_custom_kind_definition() -> None:
     def validate(entity: dict) -> None:
         if "size" not in entity.get("spec", {}):
-            raise InputError("/spec must have required property 'size' - missingProperty: size", field="spec.size")
+            raise InputError(
+                "/spec must have required property 'size' - missingProperty: size",
+                field="spec.size",
+            )
 
-    widget = KindDefinition("Widget", ("acme.com/v1",), validate, lambda entity: [], processor="WidgetProcessor")
+    widget = KindDefinition(
+        "Widget", ("acme.com/v1",), validate, lambda entity: [], processor="WidgetProcessor"
+    )
     entity = {"apiVersion": "acme.com/v1", "kind": "Widget", "metadata": {"name": "w"}, "spec": {}}
     error = raises(entity, kinds=(*BUILTIN_KINDS, widget))
     assert error.message == (
@@ -493,14 +741,33 @@ def test_case_duplicate_keys() -> None:
 @pytest.mark.parametrize(
     ("change", "message", "field"),
     [
-        (lambda e: e["spec"].update(lifeCycle="x", OWNER="y"), "'spec.lifecycle', 'spec.owner'", "spec.lifeCycle"),
+        (
+            lambda e: e["spec"].update(lifeCycle="x", OWNER="y"),
+            "'spec.lifecycle', 'spec.owner'",
+            "spec.lifeCycle",
+        ),
         (lambda e: e["metadata"].update(Name="x"), "'metadata.name'", "metadata.name"),
-        (lambda e: e["metadata"].update(links=[{"url": "https://a.example", "title": "A"}, {"url": "https://b.example", "Title": "B"}]),
-         "'metadata.links.title'", "metadata.links.Title"),
+        (
+            lambda e: e["metadata"].update(
+                links=[
+                    {"url": "https://a.example", "title": "A"},
+                    {"url": "https://b.example", "Title": "B"},
+                ]
+            ),
+            "'metadata.links.title'",
+            "metadata.links.Title",
+        ),
         (lambda e: e["spec"].update({"a.B": 1, "a": {"b": 2}}), "'spec.a.b'", "spec.a.b"),
-        (lambda e: e["spec"].update({"x": {"y": {"Z": 1}}, "x.y": {"z": 2}}), "'spec.x.y.z'", "spec.x.y.z"),
-        (lambda e: e["metadata"].update(annotations={"acme.com/Key": "a", "acme.com/key": "b"}),
-         "'metadata.annotations.acme.com/key'", "metadata.annotations.acme.com/key"),
+        (
+            lambda e: e["spec"].update({"x": {"y": {"Z": 1}}, "x.y": {"z": 2}}),
+            "'spec.x.y.z'",
+            "spec.x.y.z",
+        ),
+        (
+            lambda e: e["metadata"].update(annotations={"acme.com/Key": "a", "acme.com/key": "b"}),
+            "'metadata.annotations.acme.com/key'",
+            "metadata.annotations.acme.com/key",
+        ),
     ],
 )
 def test_case_duplicate_key_variants(change, message: str, field: str) -> None:
@@ -522,9 +789,20 @@ def test_case_variants_that_do_not_collide() -> None:
 # -- schema error reporting agrees with the compiled validators ---------------
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-3, 3) | st.sampled_from(["", "x", "team-a", "required", "Component"]),
-    lambda children: st.lists(children, max_size=3)
-    | st.dictionaries(st.sampled_from(["type", "owner", "lifecycle", "name", "items", "x", "url", "steps", "action"]), children, max_size=4),
+    st.none()
+    | st.booleans()
+    | st.integers(-3, 3)
+    | st.sampled_from(["", "x", "team-a", "required", "Component"]),
+    lambda children: (
+        st.lists(children, max_size=3)
+        | st.dictionaries(
+            st.sampled_from(
+                ["type", "owner", "lifecycle", "name", "items", "x", "url", "steps", "action"]
+            ),
+            children,
+            max_size=4,
+        )
+    ),
     max_leaves=8,
 )
 KIND_NAMES = sorted(KIND_SCHEMAS)
@@ -544,7 +822,7 @@ def test_first_error_agrees_with_fastjsonschema(kind: str, spec: Any) -> None:
     try:
         COMPILED[kind](entity)
         compiled_ok = True
-    except Exception:  # noqa: BLE001
+    except Exception:
         compiled_ok = False
     assert compiled_ok == (first_error(FULL_SCHEMAS[kind], entity) is None)
 
@@ -570,17 +848,34 @@ paths = st.sampled_from(
 )
 values = st.one_of(
     json_values,
-    st.sampled_from(["Foo", "foo bar", "backstage.io/v1alpha1", "Component", "component:x", "https://x.example"]),
+    st.sampled_from(
+        ["Foo", "foo bar", "backstage.io/v1alpha1", "Component", "component:x", "https://x.example"]
+    ),
     st.lists(st.sampled_from(["java", "Java", "a b", "x"]), max_size=3),
-    st.dictionaries(st.sampled_from(["a", "b/c", "backstage.io/x", "B"]), st.sampled_from(["v", 1, ""]), max_size=2),
-    st.lists(st.dictionaries(st.sampled_from(["url", "title", "icon"]), st.sampled_from(["https://a.example", " ", "x", None])), max_size=2),
+    st.dictionaries(
+        st.sampled_from(["a", "b/c", "backstage.io/x", "B"]),
+        st.sampled_from(["v", 1, ""]),
+        max_size=2,
+    ),
+    st.lists(
+        st.dictionaries(
+            st.sampled_from(["url", "title", "icon"]),
+            st.sampled_from(["https://a.example", " ", "x", None]),
+        ),
+        max_size=2,
+    ),
 )
 
 
 @settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.tuples(paths, values), min_size=1, max_size=3))
 def test_fast_and_exact_paths_agree(changes: list) -> None:
-    entity = with_metadata(component(), tags=["java"], labels={"tier": "1"}, annotations={"backstage.io/techdocs-ref": "dir:."})
+    entity = with_metadata(
+        component(),
+        tags=["java"],
+        labels={"tier": "1"},
+        annotations={"backstage.io/techdocs-ref": "dir:."},
+    )
     for path, value in changes:
         target = entity
         for part in path[:-1]:
@@ -592,7 +887,7 @@ def test_fast_and_exact_paths_agree(changes: list) -> None:
         fast = validate_entity(entity)
     except InputError as exc:
         fast = (exc.message, exc.field)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         pytest.fail(f"unexpected {exc!r}")
     try:
         exact = _validate_exact(entity, BUILTIN_KINDS, False)

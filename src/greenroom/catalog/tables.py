@@ -1,12 +1,18 @@
 """The catalog's tables. Only the catalog package reads or writes them.
 
-Entity identity is the canonical lowercase ref (`component:default/foo`); it is
-the join key between the tables, as in Backstage. Times are epoch seconds.
+Entity identity is the canonical lowercase ref (`component:default/foo`), as in
+Backstage. Inside the database an entity is also known by a small integer `id`
+(refresh_state.id), which keys its served form, search rows and relations:
+integer keys keep the biggest indexes compact and bulk writes fast. The uuid
+served as `metadata.uid` is `entity_id`. Times are epoch seconds.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Float, Index, Integer, MetaData, String, Table, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, Column, Float, Index, Integer, MetaData, String, Table, Text, UniqueConstraint
+
+# An integer key: BIGINT on PostgreSQL; SQLite wants exactly INTEGER for a rowid alias.
+EntityKey = BigInteger().with_variant(Integer(), "sqlite")
 
 metadata = MetaData()
 
@@ -16,18 +22,23 @@ metadata = MetaData()
 refresh_state = Table(
     "refresh_state",
     metadata,
-    Column("entity_id", String(36), primary_key=True),
+    Column("id", EntityKey, primary_key=True, autoincrement=True),
+    Column("entity_id", String(36), nullable=False, unique=True),
     Column("entity_ref", Text, nullable=False, unique=True),
     Column("unprocessed_entity", Text, nullable=False),
     Column("unprocessed_hash", String(40), nullable=False),
-    Column("processed_entity", Text),  # last good result; kept while later runs fail
+    # Hash of everything the last result was computed from, when that is only the
+    # entity itself and the processing environment: equal again means skip it.
+    Column("input_hash", String(40)),
     Column("result_hash", String(40)),
     Column("errors", Text),  # JSON list of serialized errors of the last run
     Column("location_key", Text),  # the file that emitted it; a second file conflicts
     Column("source_line", Integer),
+    # Entities that read files (Locations) are claimed one at a time, to spread them.
+    Column("claim_alone", Boolean, nullable=False, default=False),
     Column("next_update_at", Float, nullable=False),
     Column("last_discovery_at", Float, nullable=False),
-    Index("refresh_state_next_update_idx", "next_update_at"),
+    Index("refresh_state_due_idx", "claim_alone", "next_update_at"),
     Index("refresh_state_location_key_idx", "location_key"),
 )
 
@@ -48,7 +59,7 @@ refresh_state_references = Table(
 relations = Table(
     "relations",
     metadata,
-    Column("originating_entity_id", String(36), nullable=False),
+    Column("originating_entity_id", EntityKey, nullable=False),
     Column("source_entity_ref", Text, nullable=False),
     Column("type", Text, nullable=False),
     Column("target_entity_ref", Text, nullable=False),
@@ -68,11 +79,12 @@ stitch_queue = Table(
     Index("stitch_queue_next_idx", "next_stitch_at"),
 )
 
-# The served entities, as the JSON text the API returns.
+# The served entities, as the JSON text the API returns. While a later version of
+# an entity fails processing, its last good version stays here (with the errors).
 final_entities = Table(
     "final_entities",
     metadata,
-    Column("entity_id", String(36), primary_key=True),
+    Column("id", EntityKey, primary_key=True, autoincrement=False),
     Column("entity_ref", Text, nullable=False, unique=True),
     Column("hash", String(40), nullable=False),
     Column("final_entity", Text, nullable=False),
@@ -84,7 +96,7 @@ final_entities = Table(
 search = Table(
     "search",
     metadata,
-    Column("entity_id", String(36), nullable=False),
+    Column("entity_id", EntityKey, nullable=False),
     Column("key", Text, nullable=False),
     Column("original_value", Text),
     Column("value", Text),

@@ -15,7 +15,12 @@ from greenroom.catalog.model.refs import (
     stringify_entity_ref,
     stringify_location_ref,
 )
-from greenroom.catalog.model.validation import apply_policies, check_envelope, find_kind, validate_entity
+from greenroom.catalog.model.validation import (
+    apply_policies,
+    check_envelope,
+    find_kind,
+    validate_entity,
+)
 
 __all__ = [
     "BUILTIN_KINDS",

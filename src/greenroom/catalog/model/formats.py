@@ -78,7 +78,9 @@ JS_WHITESPACE = (
 
 def is_valid_dns_label(value: object) -> bool:
     """1-63 chars of ``[a-z0-9]`` groups joined by hyphens (RFC 1123 label)."""
-    return type(value) is str and 0 < len(value) <= 63 and _DNS_LABEL_RE.fullmatch(value) is not None
+    return (
+        type(value) is str and 0 < len(value) <= 63 and _DNS_LABEL_RE.fullmatch(value) is not None
+    )
 
 
 def is_valid_dns_subdomain(value: object) -> bool:
@@ -92,7 +94,9 @@ def is_valid_dns_subdomain(value: object) -> bool:
 
 def is_valid_entity_name(value: object) -> bool:
     """The Kubernetes "object name": ``[A-Za-z0-9]`` runs separated by ``-_.``, 1-63 chars."""
-    return type(value) is str and 0 < len(value) <= 63 and _OBJECT_NAME_RE.fullmatch(value) is not None
+    return (
+        type(value) is str and 0 < len(value) <= 63 and _OBJECT_NAME_RE.fullmatch(value) is not None
+    )
 
 
 def is_valid_namespace(value: object) -> bool:
@@ -121,7 +125,9 @@ def _is_valid_api_version_suffix(value: str) -> bool:
 
 def is_valid_api_version(value: object) -> bool:
     """``[<dns subdomain>/]<version>``, version ``[a-zA-Z0-9]{1,63}``."""
-    return _is_valid_prefix_and_or_suffix(value, is_valid_dns_subdomain, _is_valid_api_version_suffix)
+    return _is_valid_prefix_and_or_suffix(
+        value, is_valid_dns_subdomain, _is_valid_api_version_suffix
+    )
 
 
 def is_valid_label_key(value: object) -> bool:
@@ -315,12 +321,14 @@ def is_valid_url(value: object) -> bool:
 # Messages
 # --------------------------------------------------------------------------
 
-_EXPECT_OBJECT_NAME = (
-    "a string that is sequences of [a-zA-Z0-9] separated by any of [-_.], at most 63 characters in total"
-)
+_EXPECT_OBJECT_NAME = "a string that is sequences of [a-zA-Z0-9] separated by any of [-_.], at most 63 characters in total"
 _EXPECT_PREFIX_SUFFIX = "a valid prefix and/or suffix"
-_EXPECT_DNS_LABEL = "a string that is sequences of [a-z0-9] separated by [-], at most 63 characters in total"
-_EXPECT_TAG = "a string that is sequences of [a-z0-9+#] separated by [-], at most 63 characters in total"
+_EXPECT_DNS_LABEL = (
+    "a string that is sequences of [a-z0-9] separated by [-], at most 63 characters in total"
+)
+_EXPECT_TAG = (
+    "a string that is sequences of [a-z0-9+#] separated by [-], at most 63 characters in total"
+)
 _EXPECT_KIND = "a string that is a sequence of [a-zA-Z][a-z0-9A-Z], at most 63 characters in total"
 
 
@@ -354,7 +362,9 @@ def js_string(value: Any) -> str:
 
 def _invalid(field: str, value: Any, expectation: str | None) -> str:
     detail = f' expected {expectation} but found "{js_string(value)}".' if expectation else ""
-    return f'"{field}" is not valid;{detail} To learn more about catalog file format, visit: {ADR_URL}'
+    return (
+        f'"{field}" is not valid;{detail} To learn more about catalog file format, visit: {ADR_URL}'
+    )
 
 
 def _require(field: str, path: str, value: Any, validator, expectation: str) -> None:
@@ -392,7 +402,9 @@ def check_field_formats(entity: Mapping[str, Any]) -> None:
     """
     api_version = entity.get("apiVersion")
     if type(api_version) is not str or api_version not in _valid_api_versions:
-        _require("apiVersion", "apiVersion", api_version, is_valid_api_version, _EXPECT_PREFIX_SUFFIX)
+        _require(
+            "apiVersion", "apiVersion", api_version, is_valid_api_version, _EXPECT_PREFIX_SUFFIX
+        )
         _remember(_valid_api_versions, api_version)
     kind = entity.get("kind")
     if type(kind) is not str or kind not in _valid_kinds:
@@ -407,17 +419,33 @@ def check_field_formats(entity: Mapping[str, Any]) -> None:
     if "namespace" in metadata:
         namespace = metadata["namespace"]
         if namespace != "default":
-            _require("metadata.namespace", "metadata.namespace", namespace, is_valid_namespace, _EXPECT_DNS_LABEL)
+            _require(
+                "metadata.namespace",
+                "metadata.namespace",
+                namespace,
+                is_valid_namespace,
+                _EXPECT_DNS_LABEL,
+            )
 
     labels = metadata.get("labels")
     if labels:
         for key, value in labels.items():
             if key not in _valid_label_keys:
-                _require(f"labels.{key}", f"metadata.labels.{key}", key, is_valid_label_key, _EXPECT_PREFIX_SUFFIX)
+                _require(
+                    f"labels.{key}",
+                    f"metadata.labels.{key}",
+                    key,
+                    is_valid_label_key,
+                    _EXPECT_PREFIX_SUFFIX,
+                )
                 _remember(_valid_label_keys, key)
             if type(value) is not str or value not in _valid_label_values:
                 _require(
-                    f"labels.{key}", f"metadata.labels.{key}", value, is_valid_label_value, _EXPECT_OBJECT_NAME
+                    f"labels.{key}",
+                    f"metadata.labels.{key}",
+                    value,
+                    is_valid_label_value,
+                    _EXPECT_OBJECT_NAME,
                 )
                 _remember(_valid_label_values, value)
 
@@ -520,8 +548,6 @@ def _search_keys(entity: Mapping[str, Any]) -> list[str]:
             push(path)
 
     visit("", entity)
-    metadata = entity.get("metadata")
-    metadata = metadata if isinstance(metadata, Mapping) else {}
     push("metadata.name")
     push("metadata.namespace")
     push("metadata.uid")
@@ -533,7 +559,9 @@ def _search_keys(entity: Mapping[str, Any]) -> list[str]:
     return output
 
 
-def find_case_duplicate_keys(entity: Mapping[str, Any], *, shape_checked: bool = False) -> list[tuple[str, str]]:
+def find_case_duplicate_keys(
+    entity: Mapping[str, Any], *, shape_checked: bool = False
+) -> list[tuple[str, str]]:
     """Keys (dotted search paths) that differ from an earlier one only in letter case.
 
     Returns ``(lowercased key, key as written)`` pairs, in Backstage's order;
@@ -619,9 +647,8 @@ def _dict_suspicious(node: dict) -> bool:
         if kind is dict:
             if _dict_suspicious(value):
                 return True
-        elif kind is list:
-            if value and _group_suspicious(value, True):
-                return True
+        elif kind is list and value and _group_suspicious(value, True):
+            return True
     return False
 
 
@@ -663,7 +690,9 @@ def _group_suspicious(values: list, in_list: bool) -> bool:
                     return True
             elif kind is list and value and _group_suspicious(value, True):
                 return True
-        elif any(type(value) in (dict, list) for value in group) and _group_suspicious(group, False):
+        elif any(type(value) in (dict, list) for value in group) and _group_suspicious(
+            group, False
+        ):
             return True
     return False
 

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from greenroom.catalog.model.refs import DEFAULT_NAMESPACE, RefError, _js_falsy, _resolve
+from greenroom.catalog.model.refs import DEFAULT_NAMESPACE, RefError, js_falsy, resolve_ref_parts
 from greenroom.catalog.model.schemas import (
     KIND_SCHEMAS,
     JsonSchemaValueException,
@@ -154,10 +154,14 @@ def make_relations(
     apiVersion equals ``api_version``, when given) emit relations.
     """
 
-    default_kind_lower = {rule.default_kind: rule.default_kind.lower() for rule in rules if rule.default_kind}
+    default_kind_lower = {
+        rule.default_kind: rule.default_kind.lower() for rule in rules if rule.default_kind
+    }
 
     def relations(entity: dict) -> list[Relation]:
-        if entity.get("kind") != kind or (api_version is not None and entity.get("apiVersion") != api_version):
+        if entity.get("kind") != kind or (
+            api_version is not None and entity.get("apiVersion") != api_version
+        ):
             return []
         spec = entity.get("spec")
         if not isinstance(spec, Mapping) or not rules:
@@ -171,32 +175,45 @@ def make_relations(
         seen: set[tuple[str, str]] = set()
         for rule in rules:
             value = spec.get(rule.field)
-            if _js_falsy(value):
+            if js_falsy(value):
                 continue
             if isinstance(value, list):
                 targets = [(f"spec.{rule.field}.{i}", item) for i, item in enumerate(value)]
             else:
                 targets = [(f"spec.{rule.field}", value)]
             for path, target in targets:
-                if type(target) is str and rule.default_kind and target and ":" not in target and "/" not in target:
+                if (
+                    type(target) is str
+                    and rule.default_kind
+                    and target
+                    and ":" not in target
+                    and "/" not in target
+                ):
                     # the common case: a bare name
                     target_ref = f"{default_kind_lower[rule.default_kind]}:{namespace_lower}/{target.lower()}"
-                    for key in ((self_ref, rule.forward, target_ref), (target_ref, rule.reverse, self_ref)):
+                    for key in (
+                        (self_ref, rule.forward, target_ref),
+                        (target_ref, rule.reverse, self_ref),
+                    ):
                         if key not in seen:
                             seen.add(key)
                             out.append(Relation(*key))
                     continue
                 try:
-                    t_kind, t_namespace, t_name = _resolve(target, rule.default_kind, namespace)
+                    t_kind, t_namespace, t_name = resolve_ref_parts(
+                        target, rule.default_kind, namespace
+                    )
                 except RefError as exc:
                     raise InputError(
                         f"Processor {processor} threw an error while postprocessing; "
                         f"caused by {exc.js_name}: {exc.message}",
                         field=path,
-                        cause=TypeError(exc.message) if exc.js_name == "TypeError" else Exception(exc.message),
                     ) from None
                 target_ref = f"{t_kind.lower()}:{t_namespace.lower()}/{t_name.lower()}"
-                for key in ((self_ref, rule.forward, target_ref), (target_ref, rule.reverse, self_ref)):
+                for key in (
+                    (self_ref, rule.forward, target_ref),
+                    (target_ref, rule.reverse, self_ref),
+                ):
                     if key not in seen:
                         seen.add(key)
                         out.append(Relation(*key))
@@ -227,5 +244,15 @@ def _builtin(kind: str) -> KindDefinition:
 
 BUILTIN_KINDS: tuple[KindDefinition, ...] = tuple(
     _builtin(kind)
-    for kind in ("Component", "API", "Resource", "System", "Domain", "Group", "User", "Location", "Template")
+    for kind in (
+        "Component",
+        "API",
+        "Resource",
+        "System",
+        "Domain",
+        "Group",
+        "User",
+        "Location",
+        "Template",
+    )
 )

@@ -22,8 +22,10 @@ __all__ = [
     "EntityRef",
     "RefError",
     "entity_ref_of",
+    "js_falsy",
     "parse_entity_ref",
     "parse_location_ref",
+    "resolve_ref_parts",
     "split_entity_ref",
     "stringify_entity_ref",
     "stringify_location_ref",
@@ -78,12 +80,18 @@ def split_entity_ref(ref: str) -> tuple[str | None, str | None, str]:
     namespace = None if slash == -1 else ref[colon + 1 : slash]
     name = ref[max(colon + 1, slash + 1) :]
     if kind == "" or namespace == "" or name == "":
-        raise RefError(f'Entity reference "{ref}" was not on the form [<kind>:][<namespace>/]<name>', "TypeError")
+        raise RefError(
+            f'Entity reference "{ref}" was not on the form [<kind>:][<namespace>/]<name>',
+            "TypeError",
+        )
     return kind, namespace, name
 
 
-def _resolve(ref: Any, default_kind: str | None, default_namespace: str | None) -> tuple[str, str, str]:
-    if _js_falsy(ref):
+def resolve_ref_parts(
+    ref: Any, default_kind: str | None, default_namespace: str | None
+) -> tuple[str, str, str]:
+    """``(kind, namespace, name)`` of a string or compound reference, defaults applied."""
+    if js_falsy(ref):
         raise RefError("Entity reference must not be empty")
     namespace_default = default_namespace or DEFAULT_NAMESPACE
     if isinstance(ref, str):
@@ -129,7 +137,7 @@ def parse_entity_ref(
     too, as in Backstage. Raises :class:`RefError` (an ``InputError``) with
     Backstage's message on malformed references.
     """
-    return EntityRef(*_resolve(ref, default_kind, default_namespace))
+    return EntityRef(*resolve_ref_parts(ref, default_kind, default_namespace))
 
 
 def stringify_entity_ref(kind: str, namespace: str | None, name: str) -> str:
@@ -164,13 +172,15 @@ def parse_location_ref(ref: str) -> tuple[str, str]:
     if not type_ or not target:
         raise InputError(expected)
     if type_ in ("http", "https"):
-        raise InputError(f"Invalid location ref '{ref}', please prefix it with 'url:', e.g. 'url:{ref}'")
+        raise InputError(
+            f"Invalid location ref '{ref}', please prefix it with 'url:', e.g. 'url:{ref}'"
+        )
     if target.lower().startswith("javascript:"):
         raise InputError(f"Invalid location ref '{ref}', target is a javascript: URL")
     return type_, target
 
 
-def stringify_location_ref(type: str, target: str) -> str:  # noqa: A002 - public API name
+def stringify_location_ref(type: str, target: str) -> str:
     """``<type>:<target>``; both parts must be non-empty."""
     if not type:
         raise InputError("Unable to stringify location ref, empty type")
@@ -179,7 +189,7 @@ def stringify_location_ref(type: str, target: str) -> str:  # noqa: A002 - publi
     return f"{type}:{target}"
 
 
-def _js_falsy(value: Any) -> bool:
+def js_falsy(value: Any) -> bool:
     """JavaScript falsiness: empty lists and objects are truthy there."""
     if value is None or value is False or value == "":
         return True

@@ -73,7 +73,9 @@ def _string_array() -> dict[str, Any]:
     return {"type": "array", "items": _string()}
 
 
-def _object(properties: dict[str, Any], required: list[str] | None = None, **extra: Any) -> dict[str, Any]:
+def _object(
+    properties: dict[str, Any], required: list[str] | None = None, **extra: Any
+) -> dict[str, Any]:
     schema: dict[str, Any] = {"type": "object"}
     if required is not None:
         schema["required"] = required
@@ -91,7 +93,11 @@ _PY_PATTERNS = {
     r"^\w+$": r"^[A-Za-z0-9_]+\Z",
 }
 
-_STRING_MAP = {"type": "object", "additionalProperties": True, "patternProperties": {"^.+$": {"type": "string"}}}
+_STRING_MAP = {
+    "type": "object",
+    "additionalProperties": True,
+    "patternProperties": {"^.+$": {"type": "string"}},
+}
 
 # --------------------------------------------------------------------------
 # Envelope, metadata, entity (catalog.md §1, §2)
@@ -101,7 +107,9 @@ ENVELOPE_SCHEMA: dict[str, Any] = _object(
     {
         "apiVersion": _string(),
         "kind": _string(),
-        "metadata": _object({"name": _string(), "namespace": _string()}, ["name"], additionalProperties=True),
+        "metadata": _object(
+            {"name": _string(), "namespace": _string()}, ["name"], additionalProperties=True
+        ),
     },
     ["apiVersion", "kind", "metadata"],
     additionalProperties=True,
@@ -259,7 +267,10 @@ LOCATION_SPEC = _object(
 
 _PERMISSIONS = _object({"tags": {"type": "array", "items": _string(None)}})
 _CONDITION = {"type": ["string", "boolean"]}
-_FORM_DECORATORS = {"type": "array", "items": _object({"id": _string(None), "input": {"type": "object"}})}
+_FORM_DECORATORS = {
+    "type": "array",
+    "items": _object({"id": _string(None), "input": {"type": "object"}}),
+}
 
 TEMPLATE_SPEC = _object(
     {
@@ -319,7 +330,12 @@ TEMPLATE_SPEC = _object(
                 "text": {
                     "type": "array",
                     "items": _object(
-                        {"if": _CONDITION, "title": _string(), "icon": _string(), "content": _string(None)},
+                        {
+                            "if": _CONDITION,
+                            "title": _string(),
+                            "icon": _string(),
+                            "content": _string(None),
+                        },
                         [],
                     ),
                 },
@@ -524,9 +540,15 @@ def _dotted(path: tuple[Any, ...]) -> str:
     return ".".join(str(part) for part in path)
 
 
-def _error(path: tuple[Any, ...], keyword: str, message: str, params: dict[str, Any], field_path=None) -> SchemaError:
+def _error(
+    path: tuple[Any, ...], keyword: str, message: str, params: dict[str, Any], field_path=None
+) -> SchemaError:
     return SchemaError(
-        _pointer(path), keyword, message, tuple(params.items()), _dotted(field_path if field_path else path)
+        _pointer(path),
+        keyword,
+        message,
+        tuple(params.items()),
+        _dotted(field_path if field_path else path),
     )
 
 
@@ -552,7 +574,9 @@ def _errors(schema: Any, data: Any, path: tuple[Any, ...]) -> Iterator[SchemaErr
         yield _error(path, "false schema", "boolean schema is false", {})
         return
     types = schema.get("type")
-    type_list: list[str] = [] if types is None else ([types] if isinstance(types, str) else list(types))
+    type_list: list[str] = (
+        [] if types is None else ([types] if isinstance(types, str) else list(types))
+    )
     type_group: str | None = None
     if len(type_list) == 1 and type_list[0] in _GROUPS and _has_group_rules(schema, type_list[0]):
         type_group = type_list[0]  # checked in the group's place, like ajv does
@@ -566,7 +590,10 @@ def _errors(schema: Any, data: Any, path: tuple[Any, ...]) -> Iterator[SchemaErr
         yield _error(path, "const", "must be equal to constant", {"allowedValue": schema["const"]})
     if "enum" in schema and not any(_json_equal(data, v) for v in schema["enum"]):
         yield _error(
-            path, "enum", "must be equal to one of the allowed values", {"allowedValues": schema["enum"]}
+            path,
+            "enum",
+            "must be equal to one of the allowed values",
+            {"allowedValues": schema["enum"]},
         )
     if "oneOf" in schema:
         branch_errors = [list(_errors(sub, data, path)) for sub in schema["oneOf"]]
@@ -599,26 +626,34 @@ def _errors(schema: Any, data: Any, path: tuple[Any, ...]) -> Iterator[SchemaErr
             yield from _object_errors(schema, data, path)
 
 
-def _string_errors(schema: Mapping[str, Any], data: str, path: tuple[Any, ...]) -> Iterator[SchemaError]:
+def _string_errors(
+    schema: Mapping[str, Any], data: str, path: tuple[Any, ...]
+) -> Iterator[SchemaError]:
     limit = schema.get("minLength")
     if limit is not None and len(data) < limit:
-        yield _error(path, "minLength", f"must NOT have fewer than {limit} characters", {"limit": limit})
+        yield _error(
+            path, "minLength", f"must NOT have fewer than {limit} characters", {"limit": limit}
+        )
     pattern = schema.get("pattern")
     if pattern is not None and not _regex(pattern).search(data):
         yield _error(path, "pattern", f'must match pattern "{pattern}"', {"pattern": pattern})
 
 
-def _array_errors(schema: Mapping[str, Any], data: list, path: tuple[Any, ...]) -> Iterator[SchemaError]:
+def _array_errors(
+    schema: Mapping[str, Any], data: list, path: tuple[Any, ...]
+) -> Iterator[SchemaError]:
     limit = schema.get("minItems")
     if limit is not None and len(data) < limit:
         yield _error(path, "minItems", f"must NOT have fewer than {limit} items", {"limit": limit})
     items = schema.get("items")
-    if isinstance(items, Mapping) or isinstance(items, bool):
+    if isinstance(items, Mapping | bool):
         for index, item in enumerate(data):
             yield from _errors(items, item, (*path, index))
 
 
-def _object_errors(schema: Mapping[str, Any], data: Mapping, path: tuple[Any, ...]) -> Iterator[SchemaError]:
+def _object_errors(
+    schema: Mapping[str, Any], data: Mapping, path: tuple[Any, ...]
+) -> Iterator[SchemaError]:
     for name in schema.get("required", ()):
         if name not in data:
             yield _error(

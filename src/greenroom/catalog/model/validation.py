@@ -13,7 +13,8 @@ Order, as in Backstage's processing of an entity:
 Every failure is an :class:`~greenroom.errors.InputError` whose message is the
 one Backstage records for the entity (e.g. ``Policy check failed for
 component:default/x; caused by Error: Unknown field foo``) and whose ``field``
-is the dotted path of the offending value.
+is the dotted path of the offending value. The "caused by" part is already in
+the message, so no ``cause`` is attached (``error_message`` would repeat it).
 
 Speed: :func:`validate_entity` first tries a fast path (one compiled schema
 call for the whole entity, then the format rules); only entities that fail
@@ -66,7 +67,6 @@ def check_envelope(entity: object) -> None:
         raise InputError(
             f"Entity envelope failed validation before processing; caused by TypeError: {detail}",
             field=error.field or None,
-            cause=TypeError(detail),
         )
 
 
@@ -74,7 +74,6 @@ def _policy_error(entity: Mapping[str, Any], message: str, field: str | None) ->
     return InputError(
         f"Policy check failed for {_ref(entity)}; caused by Error: {message}",
         field=field or None,
-        cause=Exception(message),
     )
 
 
@@ -144,9 +143,11 @@ def find_kind(
     return None
 
 
-# Fast-path validators of the built-in kinds (see schemas.fast_kind_schema).
-_FAST_VALIDATORS: dict[KindDefinition, Callable[[Any], Any]] = {
-    definition: compile_schema(fast_kind_schema(definition.kind)) for definition in BUILTIN_KINDS
+# Fast-path validators of the built-in kinds (see schemas.fast_kind_schema),
+# keyed by identity: the built-in definitions live as long as the process.
+_FAST_VALIDATORS: dict[int, Callable[[Any], Any]] = {
+    id(definition): compile_schema(fast_kind_schema(definition.kind))
+    for definition in BUILTIN_KINDS
 }
 
 
@@ -165,7 +166,7 @@ def _validate_fast(entity: Any, kinds: Sequence[KindDefinition]) -> dict | None:
     definition = find_kind(entity, kinds)
     if definition is None:
         return None
-    fast = _FAST_VALIDATORS.get(definition)
+    fast = _FAST_VALIDATORS.get(id(definition))
     shape_checked = fast is not None
     try:
         if shape_checked:
@@ -176,7 +177,7 @@ def _validate_fast(entity: Any, kinds: Sequence[KindDefinition]) -> dict | None:
                 return None
         else:
             return None
-    except Exception:  # noqa: BLE001 - any failure: let the exact path explain it
+    except Exception:
         return None
     try:
         check_field_formats(entity)
@@ -208,7 +209,9 @@ def validate_entity(
     return _validate_exact(entity, kinds, allow_unknown_kinds)
 
 
-def _validate_exact(entity: Any, kinds: Sequence[KindDefinition], allow_unknown_kinds: bool) -> dict:
+def _validate_exact(
+    entity: Any, kinds: Sequence[KindDefinition], allow_unknown_kinds: bool
+) -> dict:
     """The pipeline step by step; it finds the first error in Backstage's order."""
     check_envelope(entity)
     normalized = _policies(entity)
@@ -230,7 +233,6 @@ def _validate_exact(entity: Any, kinds: Sequence[KindDefinition], allow_unknown_
                 f"Processor {definition.processor} threw an error while validating the entity {ref}; "
                 f"caused by TypeError: {exc.message}",
                 field=exc.field,
-                cause=TypeError(exc.message),
             ) from None
     check_case_duplicate_keys(normalized)
     return normalized

@@ -3,6 +3,12 @@
 Any number of OS processes may run an engine on the same database: work is
 claimed in batches with leases, so a process killed mid-batch loses nothing
 (its lease runs out and another process takes the batch again).
+
+A batch is written and its own entities stitched in one transaction, holding
+their row locks. Entities whose served form changes because of the batch (the
+targets of reverse relations, children that may be orphans now) go through the
+stitch queue, a little later, so that many batches touching one team stitch it
+once.
 """
 
 from __future__ import annotations
@@ -16,14 +22,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pluggy
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import OperationalError
 
+from greenroom import __version__
 from greenroom.catalog.model import entity_ref_of
 from greenroom.catalog.processing import store
-from greenroom.catalog.processing.pipeline import Outcome, process_entity
+from greenroom.catalog.processing.pipeline import Outcome, process_entity, pure_input_hash
 from greenroom.catalog.processing.rules import CatalogRules
 from greenroom.catalog.processing.search_rows import search_rows
-from greenroom.catalog.processing.stitching import stitch_entity
+from greenroom.catalog.processing.stitching import stitch_entity, unstitch
 from greenroom.catalog.processing.types import DeferredEntity, EntityProvider, ProcessingEnvironment
 from greenroom.catalog.reading import Readers, ReadingPolicy
 from greenroom.config import Config
@@ -34,6 +42,8 @@ from greenroom.plugins import collect
 
 log = logging.getLogger(__name__)
 
+_DEADLOCK_RETRIES = 5
+
 
 def make_readers(config: Config) -> Readers:
     policy = ReadingPolicy.from_config(config.reading.model_dump(by_alias=True))
@@ -41,31 +51,60 @@ def make_readers(config: Config) -> Readers:
 
 
 def make_environment(config: Config, pm: pluggy.PluginManager, readers: Readers | None = None) -> ProcessingEnvironment:
+    kinds = tuple(collect(pm.hook.catalog_kinds()))
+    processors = tuple(collect(pm.hook.catalog_processors(config=config)))
+    fingerprint = sha1_hex(
+        dumps(
+            [
+                __version__,
+                sorted(name for name, _ in pm.list_name_plugin()),
+                [(k.kind, k.api_versions) for k in kinds],
+                [p.name for p in processors],
+                config.catalog.model_dump(mode="json", include={"rules", "locations"}),
+                config.reading.model_dump(mode="json"),
+            ]
+        )
+    )
     return ProcessingEnvironment(
-        config=config,
-        readers=readers or make_readers(config),
-        kinds=tuple(collect(pm.hook.catalog_kinds())),
-        processors=tuple(collect(pm.hook.catalog_processors(config=config))),
+        config=config, readers=readers or make_readers(config), kinds=kinds, processors=processors, fingerprint=fingerprint
     )
 
 
 @dataclass
 class EngineStats:
     processed: int = 0
+    skipped: int = 0
     changed: int = 0
     failed: int = 0
     stitched: int = 0
     deleted: int = 0
-    errors: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class _Stitch:
+    """One entity to stitch: its processed form (None if it never was valid) and errors."""
+
+    id: int
+    entity_id: str
+    ref: str
+    processed: dict[str, Any] | None
+    errors: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _child(deferred: DeferredEntity) -> store.Child:
     body = dumps(deferred.entity)
-    return store.Child(entity_ref_of(deferred.entity), body, sha1_hex(body), deferred.location_key, deferred.line)
+    return store.Child(
+        entity_ref_of(deferred.entity), body, sha1_hex(body), deferred.location_key, deferred.line,
+        deferred.entity.get("kind") == "Location",
+    )
 
 
 def _errors_json(errors: Sequence[GreenroomError]) -> str | None:
     return dumps([e.to_json() for e in errors]) if errors else None
+
+
+def _is_deadlock(error: OperationalError) -> bool:
+    return type(error.orig).__name__ in ("DeadlockDetected", "SerializationFailure")
 
 
 class CatalogEngine:
@@ -81,7 +120,21 @@ class CatalogEngine:
         self.lease = config.catalog.lease_seconds
         self.interval = config.catalog.processing_interval
         self.delete_orphans = config.catalog.orphan_strategy == "delete"
+        # Reverse relations are stitched this much later, so batches touching one entity merge.
+        self.stitch_delay = 1.0
         self.stats = EngineStats()
+
+    def _write(self, work: Callable[[Connection], Any]) -> Any:
+        """Run `work` in a write transaction, again if the database chose it as a deadlock victim."""
+        for attempt in range(_DEADLOCK_RETRIES):
+            try:
+                with write_transaction(self.db) as conn:
+                    return work(conn)
+            except OperationalError as error:
+                if not _is_deadlock(error) or attempt == _DEADLOCK_RETRIES - 1:
+                    raise
+                time.sleep(random.uniform(0.01, 0.1))
+        return None
 
     # --- providers ---------------------------------------------------------------
 
@@ -95,10 +148,13 @@ class CatalogEngine:
                 continue
             children = self._dedupe([_child(d) for d in entities], [])
             now = time.time()
-            with write_transaction(self.db) as conn:
+
+            def write(conn: Connection, provider: EntityProvider = provider, children: list[store.Child] = children) -> store.ChildrenWrite:
                 result = store.replace_children(conn, source_ref=None, source_key=provider.name, children=children, now=now)
-                store.request_stitch(conn, result.touched, now=now)
-            for child, owner in result.conflicts:
+                store.request_stitch(conn, result.touched, due=now)
+                return result
+
+            for child, owner in self._write(write).conflicts:
                 log.warning("provider %s: %s is already provided from %s", provider.name, child.entity_ref, owner)
 
     # --- processing ----------------------------------------------------------------
@@ -112,93 +168,116 @@ class CatalogEngine:
         seen: dict[str, store.Child] = {}
         for child in children:
             if child.entity_ref in seen:
-                errors.append(
-                    InputError(f"Duplicate nested entity: {child.entity_ref}", file=child.location_key, line=child.line)
-                )
+                errors.append(InputError(f"Duplicate nested entity: {child.entity_ref}", file=child.location_key, line=child.line))
                 continue
             seen[child.entity_ref] = child
         return list(seen.values())
 
     def process_batch(self) -> int:
-        """Claim, process and write one batch. Returns how many entities it processed."""
+        """Claim, process, write and stitch one batch. Returns how many entities it claimed."""
         now = time.time()
-        with write_transaction(self.db) as conn:
-            claimed = store.claim_for_processing(conn, now=now, lease_until=now + self.lease, limit=self.batch_size)
+        claimed = self._write(lambda conn: store.claim_for_processing(conn, now=now, lease_until=now + self.lease, limit=self.batch_size))
         if not claimed:
             return 0
+        # An entity that reads nothing but itself, unchanged since its last run, is skipped
+        # without even loading it.
+        skipped = [r for r in claimed if r.input_hash and r.input_hash == pure_input_hash(r.unprocessed_hash, self.env)]
+        todo = [r for r in claimed if not (r.input_hash and r.input_hash == pure_input_hash(r.unprocessed_hash, self.env))]
+        bodies: dict[int, str] = {}
+        if todo:
+            with self.db.connect() as conn:
+                bodies = store.load_unprocessed(conn, [r.id for r in todo])
         outcomes: list[tuple[store.ClaimedEntity, Outcome]] = []
-        for row in claimed:
-            try:
-                unprocessed = loads(row.unprocessed_entity)
-            except ValueError as error:  # only a damaged row could get here
-                outcomes.append((row, Outcome(ok=False, errors=[InputError(f"Stored entity is not JSON: {error}")])))
+        for row in todo:
+            body = bodies.get(row.id)
+            if body is None:  # deleted since the claim
                 continue
-            outcomes.append((row, process_entity(unprocessed, self.env, self.rules, source_line=row.source_line)))
-        self._write_outcomes(outcomes)
+            outcomes.append(
+                (row, process_entity(loads(body), self.env, self.rules, source_line=row.source_line,
+                                     unprocessed_hash=row.unprocessed_hash, previous_input_hash=row.input_hash))
+            )
+        self._write_outcomes(skipped, outcomes)
         self.stats.processed += len(claimed)
         return len(claimed)
 
-    def _write_outcomes(self, outcomes: list[tuple[store.ClaimedEntity, Outcome]]) -> None:
+    def _write_outcomes(self, skipped: list[store.ClaimedEntity], outcomes: list[tuple[store.ClaimedEntity, Outcome]]) -> None:
         now = time.time()
-        unchanged: list[str] = []
+        unchanged = [(r.id, r.unprocessed_hash) for r in skipped]
         results: list[dict[str, Any]] = []
-        prepared: dict[str, tuple[store.ClaimedEntity, Outcome, list[store.Child]]] = {}
+        prepared: dict[int, tuple[store.ClaimedEntity, Outcome, list[store.Child]]] = {}
         for row, outcome in outcomes:
+            if outcome.unchanged:
+                unchanged.append((row.id, row.unprocessed_hash))
+                continue
             children: list[store.Child] = []
             if outcome.ok:
                 children = self._dedupe([_child(c) for c in outcome.children], outcome.errors)
-                body = dumps(outcome.entity)
                 relations = sorted({(r.source, r.type, r.target) for r in outcome.relations})
                 signature = dumps(
-                    [body, relations, [(c.entity_ref, c.entity_hash, c.location_key) for c in children],
-                     [e.to_json() for e in outcome.errors], outcome.preserve_all_children,
-                     sorted(outcome.preserve_location_keys)]
+                    [outcome.entity, relations, [(c.entity_ref, c.entity_hash, c.location_key) for c in children],
+                     [e.to_json() for e in outcome.errors], outcome.preserve_all_children, sorted(outcome.preserve_location_keys)]
                 )
             else:
-                body = None
                 signature = dumps(["failed", [e.to_json() for e in outcome.errors]])
                 self.stats.failed += 1
             result_hash = sha1_hex(signature)
-            if result_hash == row.result_hash:
-                unchanged.append(row.entity_id)
+            if result_hash == row.result_hash and outcome.input_hash == row.input_hash:
+                unchanged.append((row.id, row.unprocessed_hash))
                 continue
-            prepared[row.entity_id] = (row, outcome, children)
+            prepared[row.id] = (row, outcome, children)
             results.append(
-                {"id": row.entity_id, "hash": row.unprocessed_hash, "processed": body,
-                 "result_hash": result_hash, "errors": _errors_json(outcome.errors), "next": self._next_due(now)}
+                {"id": row.id, "hash": row.unprocessed_hash, "result_hash": result_hash, "input_hash": outcome.input_hash,
+                 "errors": _errors_json(outcome.errors), "next": self._next_due(now)}
             )
-        with write_transaction(self.db) as conn:
-            store.bump_unchanged(conn, unchanged, {r.entity_id: r.unprocessed_hash for r, _ in outcomes}, self._next_due(now))
+        self.stats.skipped += len(unchanged)
+
+        def write(conn: Connection) -> None:
+            store.bump_unchanged(conn, unchanged, self._next_due(now))
             current = store.store_results(conn, results)
-            stitch: set[str] = set()
-            ok_ids: list[str] = []
-            relation_rows: list[tuple[str, str, str, str]] = []
-            report_to_parents: list[str] = []
-            for entity_id in current:
-                row, outcome, children = prepared[entity_id]
-                stitch.add(row.entity_ref)
+            touched: set[str] = set()
+            relation_rows: list[tuple[int, str, str, str]] = []
+            ok_ids: list[int] = []
+            with_errors: list[str] = []
+            items: list[_Stitch] = []
+            failed_with_final: list[_Stitch] = []
+            for row_id in sorted(current):
+                row, outcome, children = prepared[row_id]
                 if outcome.errors or row.had_errors:
-                    report_to_parents.append(row.entity_ref)
+                    with_errors.append(row.entity_ref)
+                errors = [e.to_json() for e in outcome.errors]
                 if not outcome.ok:
+                    failed_with_final.append(_Stitch(row.id, row.entity_id, row.entity_ref, None, errors))
                     continue
-                ok_ids.append(entity_id)
-                relation_rows.extend((entity_id, r.source, r.type, r.target) for r in outcome.relations)
-                if children or outcome.entity.get("kind") == "Location" or row.entity_ref.startswith("location:"):
+                ok_ids.append(row.id)
+                relation_rows.extend((row.id, r.source, r.type, r.target) for r in outcome.relations)
+                if row.entity_ref.startswith("location:"):
                     written = store.replace_children(
                         conn, source_ref=row.entity_ref, source_key=None, children=children, now=now,
-                        preserve_all=outcome.preserve_all_children,
-                        preserve_location_keys=outcome.preserve_location_keys,
+                        preserve_all=outcome.preserve_all_children, preserve_location_keys=outcome.preserve_location_keys,
                     )
-                    stitch |= written.touched
+                    touched |= written.touched
                     if written.conflicts:
-                        self._record_conflicts(conn, row, outcome, written.conflicts)
-            stitch |= store.replace_relations(conn, ok_ids, relation_rows)
-            if report_to_parents:
-                stitch |= store.parents_of(conn, report_to_parents)
-            store.request_stitch(conn, stitch, now=now)
+                        errors = self._record_conflicts(conn, row, outcome, written.conflicts)
+                items.append(_Stitch(row.id, row.entity_id, row.entity_ref, outcome.entity, errors))
+            touched |= store.replace_relations(conn, ok_ids, relation_rows)
+            if with_errors:
+                touched |= store.parents_of(conn, with_errors)
+            # A failing entity keeps its last good version, now shown with the errors.
+            if failed_with_final:
+                bodies = store.final_bodies(conn, [i.id for i in failed_with_final])
+                for item in failed_with_final:
+                    if item.id in bodies:
+                        item.processed = unstitch(loads(bodies[item.id]))
+                    items.append(item)
+            self._stitch(conn, items, now)
+            store.request_stitch(conn, touched - {i.ref for i in items}, due=now + self.stitch_delay)
+
+        self._write(write)
         self.stats.changed += len(results)
 
-    def _record_conflicts(self, conn: Any, row: store.ClaimedEntity, outcome: Outcome, conflicts: list[tuple[store.Child, str | None]]) -> None:
+    def _record_conflicts(
+        self, conn: Connection, row: store.ClaimedEntity, outcome: Outcome, conflicts: list[tuple[store.Child, str | None]]
+    ) -> list[dict[str, Any]]:
         errors = list(outcome.errors)
         for child, owner in conflicts:
             errors.append(
@@ -209,71 +288,86 @@ class CatalogEngine:
                     line=child.line,
                 )
             )
-        # A null result hash makes the next run write again, so the conflict clears
+        # Forgetting the result makes the next run write again, so the conflict clears
         # by itself once the other location lets the entity go.
-        from sqlalchemy import text
-
-        conn.execute(
-            text("UPDATE refresh_state SET errors = :errors, result_hash = NULL WHERE entity_id = :id"),
-            {"errors": _errors_json(errors), "id": row.entity_id},
-        )
+        store.set_errors(conn, row.id, _errors_json(errors))
+        return [e.to_json() for e in errors]
 
     # --- stitching -------------------------------------------------------------------
 
-    def stitch_batch(self) -> int:
+    def _stitch(self, conn: Connection, items: list[_Stitch], now: float) -> None:
+        """Write the served form of these entities (their rows must be locked by the caller)."""
+        if not items:
+            return
+        refs = [i.ref for i in items]
+        relations = store.relations_from(conn, refs)
+        parents = store.with_parents(conn, refs)
+        hashes = store.final_hashes(conn, [i.id for i in items])
+        failing = store.failing_children(conn, [r for r in refs if r.startswith("location:")])
+        orphans: list[str] = []
+        upserts: list[tuple[int, str, str, str]] = []
+        rows: list[tuple[int, str, str | None, str | None]] = []
+        replaced: list[int] = []
+        for item in items:
+            if item.ref not in parents and self.delete_orphans:
+                orphans.append(item.ref)
+                continue
+            if item.processed is None:
+                continue
+            errors = item.errors + [_child_error(child, e) for child, body in failing.get(item.ref, ()) for e in loads(body)]
+            entity, relation_list = stitch_entity(
+                item.processed, entity_id=item.entity_id, relations=relations.get(item.ref, []),
+                has_parents=item.ref in parents, errors=errors,
+            )
+            etag = entity["metadata"]["etag"]
+            if hashes.get(item.id) == etag:
+                continue
+            if item.id in hashes:
+                replaced.append(item.id)
+            upserts.append((item.id, item.ref, etag, dumps(entity)))
+            rows.extend((item.id, k, o, v) for k, o, v in search_rows(entity, relation_list))
+        store.write_finals(conn, upserts=upserts, search_rows=rows, replaced=replaced, now=now)
+        self.stats.stitched += len(upserts)
+        if orphans:
+            store.request_stitch(conn, store.delete_entities(conn, orphans), due=now)
+            self.stats.deleted += len(orphans)
+
+    def stitch_batch(self, *, horizon: float = 0.0) -> int:
+        """Stitch queued entities due within `horizon` seconds. Returns how many it took."""
         now = time.time()
-        with write_transaction(self.db) as conn:
-            claimed = store.claim_for_stitching(conn, now=now, lease_until=now + self.lease, limit=self.batch_size)
+        claimed = self._write(
+            lambda conn: store.claim_for_stitching(conn, now=now + horizon, lease_until=now + self.lease, limit=self.batch_size)
+        )
         if not claimed:
             return 0
-        refs = [ref for ref, _ in claimed]
-        with write_transaction(self.db) as conn:
-            inputs, vanished = store.load_for_stitching(conn, refs)
-            orphans: list[str] = []
-            upserts: list[tuple[str, str, str, str]] = []
-            rows: list[tuple[str, str, str | None, str | None]] = []
-            replaced: list[str] = []
-            removed = list(vanished.values())
-            for ref, item in inputs.items():
-                if not item.has_parents and self.delete_orphans:
-                    orphans.append(ref)
-                    continue
-                if item.processed_entity is None:
-                    if item.final_id:
-                        removed.append(item.final_id)
-                    continue
-                errors = loads(item.errors) if item.errors else []
-                for child_ref, child_errors in item.child_errors:
-                    errors.extend(_child_error(child_ref, e) for e in loads(child_errors))
-                entity, relations = stitch_entity(
-                    loads(item.processed_entity), entity_id=item.entity_id, relations=item.relations,
-                    has_parents=item.has_parents, errors=errors,
-                )
-                etag = entity["metadata"]["etag"]
-                if item.final_hash == etag and item.final_id == item.entity_id:
-                    continue
-                if item.final_id:
-                    replaced.append(item.final_id)
-                upserts.append((item.entity_id, ref, etag, dumps(entity)))
-                rows.extend((item.entity_id, k, o, v) for k, o, v in search_rows(entity, relations))
-            store.write_stitched(conn, upserts=upserts, search_rows=rows, replaced_ids=replaced, removed_ids=removed, now=now)
-            if orphans:
-                touched = store.delete_entities(conn, orphans)
-                store.request_stitch(conn, touched, now=now)
-                self.stats.deleted += len(orphans)
+
+        def write(conn: Connection) -> None:
+            locked = store.lock_entities(conn, [ref for ref, _ in claimed])
+            bodies = store.final_bodies(conn, [row[0] for row in locked])
+            items = [
+                _Stitch(row_id, entity_id, ref, unstitch(loads(bodies[row_id])) if row_id in bodies else None,
+                        loads(errors) if errors else [])
+                for row_id, entity_id, ref, errors in locked
+            ]
+            self._stitch(conn, items, time.time())
             store.finish_stitching(conn, claimed)
-        self.stats.stitched += len(upserts)
+
+        self._write(write)
         return len(claimed)
 
     # --- loops --------------------------------------------------------------------------
+
+    def work_once(self) -> int:
+        """One round: a processing batch, then stitching (everything queued once processing is idle)."""
+        processed = self.process_batch()
+        return processed + self.stitch_batch(horizon=0.0 if processed else self.stitch_delay)
 
     def run_until_idle(self, *, progress: Callable[[int, int, int], None] | None = None, max_seconds: float | None = None) -> EngineStats:
         """Process and stitch until nothing is due. `progress(done, due, stitch_waiting)`."""
         start = time.monotonic()
         self.run_providers()
         while True:
-            worked = self.process_batch()
-            worked += self.stitch_batch()
+            worked = self.work_once()
             if progress is not None or not worked:
                 with self.db.connect() as conn:
                     due, waiting = store.queue_sizes(conn, time.time(), self.lease)
@@ -283,7 +377,7 @@ class CatalogEngine:
                     if not due and not waiting:
                         return self.stats
                     # Work exists but another process holds it: its results may bring more.
-                    time.sleep(0.2)
+                    time.sleep(0.1)
             if max_seconds is not None and time.monotonic() - start > max_seconds:
                 return self.stats
 
@@ -295,7 +389,7 @@ class CatalogEngine:
                 if time.monotonic() >= next_providers:
                     self.run_providers()
                     next_providers = time.monotonic() + self.interval
-                worked = self.process_batch() + self.stitch_batch()
+                worked = self.work_once()
             except Exception:
                 log.exception("processing loop failed; retrying")
                 worked = 0
@@ -306,8 +400,4 @@ class CatalogEngine:
 
 def _child_error(child_ref: str, error: dict[str, Any]) -> dict[str, Any]:
     """A never-valid child's error, shown on the Location that brought it in."""
-    return {
-        "name": error.get("name", "Error"),
-        "message": f"{child_ref}: {error.get('message', '')}",
-        **{k: v for k, v in error.items() if k not in ("name", "message")},
-    }
+    return {**error, "message": f"{child_ref}: {error.get('message', '')}"}

@@ -11,6 +11,7 @@ from greenroom.catalog.processing.rules import CatalogRules
 from greenroom.catalog.processing.types import DeferredEntity, ProcessingContext
 from greenroom.catalog.reading import Readers, locate_field_line, parse_documents
 from greenroom.errors import GreenroomError, InputError, NotAllowedError, NotFoundError
+from greenroom.jsonutil import sha1_hex
 
 MANAGED_BY_LOCATION = "backstage.io/managed-by-location"
 MANAGED_BY_ORIGIN = "backstage.io/managed-by-origin-location"
@@ -72,22 +73,25 @@ class LocationEntityProcessor:
         type_ = spec.get("type") or parent_type or "url"
         targets = ([spec["target"]] if spec.get("target") else []) + list(spec.get("targets") or [])
         optional = spec.get("presence") == "optional"
+        files = []
         for index, raw_target in enumerate(targets):
             target = resolve_target(context.location, type_, raw_target)
             field = "spec.target" if spec.get("target") and index == 0 else f"spec.targets.{index - (1 if spec.get('target') else 0)}"
             try:
-                files = self.readers.read_location(type_, target)
+                files.extend(self.readers.read_location(type_, target))
             except NotFoundError as error:
                 if not optional:
                     context.add_error(error.at(file=context.location, field=field))
                     context.preserve_all_children = True
-                continue
             except GreenroomError as error:
                 context.add_error(error.at(file=context.location, field=field))
                 context.preserve_all_children = True
-                continue
-            for file in files:
-                self._emit_file(file.location, file.content, type_, context)
+        for file in files:
+            context.record_input(file.location, sha1_hex(file.content))
+        # Same files, same bytes, same rules: the children are those of the last run.
+        context.skip_if_unchanged()
+        for file in files:
+            self._emit_file(file.location, file.content, type_, context)
         return entity
 
     def _emit_file(self, location: str, content: bytes, type_: str, context: ProcessingContext) -> None:

@@ -13,9 +13,10 @@ from typing import Any
 from greenroom.catalog.model import Relation, entity_ref_of, find_kind, validate_entity
 from greenroom.catalog.processing.locations import MANAGED_BY_LOCATION, MANAGED_BY_ORIGIN
 from greenroom.catalog.processing.rules import CatalogRules
-from greenroom.catalog.processing.types import DeferredEntity, ProcessingContext, ProcessingEnvironment
-from greenroom.catalog.reading import locate_field_line, resolve_placeholders
+from greenroom.catalog.processing.types import DeferredEntity, ProcessingContext, ProcessingEnvironment, Unchanged
+from greenroom.catalog.reading import has_placeholders, locate_field_line, resolve_placeholders
 from greenroom.errors import GreenroomError
+from greenroom.jsonutil import sha1_hex
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +32,10 @@ class Outcome:
     errors: list[GreenroomError] = field(default_factory=list)
     preserve_all_children: bool = False
     preserve_location_keys: set[str] = field(default_factory=set)
+    # Fingerprint of the inputs when they are all known (None: always process again).
+    input_hash: str | None = None
+    # The inputs are those of the last run: nothing was done, nothing needs writing.
+    unchanged: bool = False
 
 
 def _annotation(entity: dict[str, Any], key: str) -> str | None:
@@ -52,13 +57,20 @@ def process_entity(
     rules: CatalogRules,
     *,
     source_line: int | None = None,
+    unprocessed_hash: str = "",
+    previous_input_hash: str | None = None,
 ) -> Outcome:
     location = _annotation(unprocessed, MANAGED_BY_LOCATION)
     origin = _annotation(unprocessed, MANAGED_BY_ORIGIN)
-    context = ProcessingContext(entity_ref_of(unprocessed), location, origin)
+    context = ProcessingContext(
+        entity_ref_of(unprocessed), location, origin,
+        base_hash=pure_input_hash(unprocessed_hash, env), previous_input_hash=previous_input_hash,
+    )
+    # What placeholders read is not fingerprinted, so such entities always run again.
+    fingerprinted = not has_placeholders(unprocessed)
     try:
         entity = unprocessed
-        if location:
+        if location and not fingerprinted:
             entity = resolve_placeholders(
                 entity,
                 base_location=location,
@@ -77,10 +89,12 @@ def process_entity(
             context.relations.extend(definition.relations(entity))
         for processor in env.processors:
             entity = processor.process(entity, context)
+    except Unchanged:
+        return Outcome(ok=True, unchanged=True)
     except GreenroomError as error:
         error.at(file=location, line=source_line)
         refine_line(error, env, source_line)
-        return Outcome(ok=False, errors=[error])
+        return Outcome(ok=False, errors=[error], input_hash=context.input_hash if fingerprinted else None)
     except Exception as error:  # a plugin's bug must not stop the batch
         log.exception("processor failed on %s", context.entity_ref)
         wrapped = GreenroomError(f"Processor failed: {error}", file=location, line=source_line)
@@ -93,7 +107,13 @@ def process_entity(
         errors=context.errors,
         preserve_all_children=context.preserve_all_children,
         preserve_location_keys=context.preserve_location_keys,
+        input_hash=context.input_hash if fingerprinted else None,
     )
+
+
+def pure_input_hash(unprocessed_hash: str, env: ProcessingEnvironment) -> str:
+    """The input fingerprint of an entity whose processing reads nothing else."""
+    return sha1_hex(unprocessed_hash + env.fingerprint)
 
 
 def refine_line(error: GreenroomError, env: ProcessingEnvironment, doc_line: int | None) -> None:

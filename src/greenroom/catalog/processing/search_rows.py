@@ -21,41 +21,38 @@ SearchRow = tuple[str, str | None, str | None]
 _SKIPPED_ROOT_KEYS = frozenset({"status", "attachments", "relations"})
 
 
-def _scalar(value: Any) -> str | None:
-    if value is None:
-        return None
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    return str(value)
-
-
-def _emit(rows: list[SearchRow], key: str, value: Any) -> None:
-    if len(key) > MAX_KEY_LENGTH:
-        return
-    text = _scalar(value)
-    if text is None or len(text) > MAX_VALUE_LENGTH:
-        rows.append((key, None, None))
-        return
-    lowered = text.lower()
-    rows.append((key, None if lowered == text else text, lowered))
-
-
 def _walk(rows: list[SearchRow], prefix: str, value: Any) -> None:
-    if isinstance(value, dict):
+    # Hot path (dozens of rows per entity): type checks are ordered by frequency.
+    kind = type(value)
+    if kind is str:
+        if len(prefix) <= MAX_KEY_LENGTH:
+            if len(value) > MAX_VALUE_LENGTH:
+                rows.append((prefix, None, None))
+            else:
+                lowered = value.lower()
+                rows.append((prefix, None if lowered == value else value, lowered))
+    elif kind is dict:
         for k, v in value.items():
-            _walk(rows, f"{prefix}.{k.lower()}" if prefix else k.lower(), v)
-    elif isinstance(value, list):
+            _walk(rows, f"{prefix}.{k.lower()}", v)
+    elif kind is list:
         for item in value:
-            if isinstance(item, (dict, list)):
+            if type(item) is str:
+                _walk(rows, prefix, item)
+                _walk(rows, f"{prefix}.{item.lower()}", True)
+            elif isinstance(item, (dict, list)):
                 _walk(rows, prefix, item)
             else:
-                _emit(rows, prefix, item)
-                if isinstance(item, str):
-                    _emit(rows, f"{prefix}.{item.lower()}", True)
-    else:
-        _emit(rows, prefix, value)
+                _walk(rows, prefix, item)
+    elif len(prefix) <= MAX_KEY_LENGTH:
+        if value is None:
+            rows.append((prefix, None, None))
+        else:
+            text = "true" if value is True else "false" if value is False else str(value)
+            if len(text) > MAX_VALUE_LENGTH:
+                rows.append((prefix, None, None))
+            else:
+                lowered = text.lower()
+                rows.append((prefix, None if lowered == text else text, lowered))
 
 
 def search_rows(entity: dict[str, Any], relations: list[dict[str, str]]) -> list[SearchRow]:
@@ -64,13 +61,13 @@ def search_rows(entity: dict[str, Any], relations: list[dict[str, str]]) -> list
     for key, value in entity.items():
         if key in _SKIPPED_ROOT_KEYS:
             continue
-        if key == "metadata" and isinstance(value, dict):
+        if key == "metadata" and type(value) is dict:
             for mkey, mvalue in value.items():
                 if mkey != "etag":
                     _walk(rows, f"metadata.{mkey.lower()}", mvalue)
         else:
             _walk(rows, key.lower(), value)
     for relation in relations:
-        _emit(rows, f"relations.{relation['type'].lower()}", relation["targetRef"])
+        _walk(rows, f"relations.{relation['type'].lower()}", relation["targetRef"])
     # Duplicates (e.g. the same tag twice) would only inflate counts.
     return list(dict.fromkeys(rows))

@@ -65,3 +65,13 @@ def stitch_entity(
     # Unlike Backstage we never keep an etag written in the YAML: it would hide changes.
     metadata["etag"] = sha1_hex(dumps(entity))
     return entity, relation_list
+
+
+def unstitch(final: dict[str, Any]) -> dict[str, Any]:
+    """The processed entity a served entity was stitched from (computed parts removed)."""
+    entity = {k: v for k, v in final.items() if k not in ("relations", "status")}
+    metadata = {k: v for k, v in final["metadata"].items() if k not in ("uid", "etag")}
+    annotations = {k: v for k, v in metadata.get("annotations", {}).items() if k != ORPHAN_ANNOTATION}
+    metadata["annotations"] = annotations
+    entity["metadata"] = metadata
+    return entity

@@ -9,6 +9,7 @@ from typing import Any, Protocol
 from greenroom.catalog.model.kinds import Relation
 from greenroom.config import Config
 from greenroom.errors import GreenroomError
+from greenroom.jsonutil import dumps, sha1_hex
 
 
 @dataclass(slots=True)
@@ -35,6 +36,25 @@ class ProcessingContext:
     # When a target could not be read, its previous children are kept, not orphaned.
     preserve_all_children: bool = False
     preserve_location_keys: set[str] = field(default_factory=set)
+    # What the result depends on besides the entity: files read, with content hashes.
+    base_hash: str = ""
+    previous_input_hash: str | None = None
+    inputs: list[tuple[str, str]] = field(default_factory=list)
+
+    def record_input(self, key: str, content_hash: str) -> None:
+        """Note something the result depends on, e.g. a file and the hash of its content."""
+        self.inputs.append((key, content_hash))
+
+    @property
+    def input_hash(self) -> str:
+        if not self.inputs and not self.errors:
+            return self.base_hash
+        return sha1_hex(dumps([self.base_hash, self.inputs, [e.to_json() for e in self.errors]]))
+
+    def skip_if_unchanged(self) -> None:
+        """Stop here if everything read so far is what the last successful run read."""
+        if self.previous_input_hash and self.input_hash == self.previous_input_hash:
+            raise Unchanged
 
     def emit_relation(self, relation: Relation) -> None:
         self.relations.append(relation)
@@ -44,6 +64,10 @@ class ProcessingContext:
 
     def add_error(self, error: GreenroomError) -> None:
         self.errors.append(error)
+
+
+class Unchanged(Exception):  # noqa: N818 - a signal, not an error
+    """Raised by a processor when its inputs are those of the last run: nothing to redo."""
 
 
 class EntityProcessor(Protocol):
@@ -70,3 +94,5 @@ class ProcessingEnvironment:
     readers: Any  # greenroom.catalog.reading.Readers
     kinds: Sequence[Any]
     processors: Sequence[EntityProcessor]
+    # Changes whenever the rules, plugins or Greenroom change, so results are redone.
+    fingerprint: str = ""
