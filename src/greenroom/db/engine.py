@@ -43,7 +43,16 @@ def make_engine(url: str) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.get("write") else "BEGIN")
 
         return engine
-    return create_engine(url, pool_size=5, max_overflow=10, pool_pre_ping=True)
+    engine = create_engine(url, pool_size=5, max_overflow=10, pool_pre_ping=True)
+
+    @event.listens_for(engine, "connect")
+    def _session(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+        # Catalog queries are short; JIT compiling them costs more than it saves.
+        with dbapi_connection.cursor() as cur:
+            cur.execute("SET jit = off")
+        dbapi_connection.commit()
+
+    return engine
 
 
 def is_postgres(engine: Engine) -> bool:

@@ -89,6 +89,8 @@ class _Stitch:
     ref: str
     processed: dict[str, Any] | None
     errors: list[dict[str, Any]] = field(default_factory=list)
+    # Stitch the processed form the currently served entity was made from.
+    reuse_served: bool = False
 
 
 def _child(deferred: DeferredEntity) -> store.Child:
@@ -120,15 +122,23 @@ class CatalogEngine:
         self.lease = config.catalog.lease_seconds
         self.interval = config.catalog.processing_interval
         self.delete_orphans = config.catalog.orphan_strategy == "delete"
-        # Reverse relations are stitched this much later, so batches touching one entity merge.
+        # Reverse relations are stitched this much later, so batches touching one entity merge,
+        # and while processing is busy, only once they have waited `stitch_patience` more.
         self.stitch_delay = 1.0
+        self.stitch_patience = 10.0
         self.stats = EngineStats()
+        # Statistics are refreshed each time this process has doubled what it wrote.
+        self._changed_at_analyze = 0
 
     def _write(self, work: Callable[[Connection], Any]) -> Any:
         """Run `work` in a write transaction, again if the database chose it as a deadlock victim."""
         for attempt in range(_DEADLOCK_RETRIES):
             try:
                 with write_transaction(self.db) as conn:
+                    if conn.dialect.name == "postgresql":
+                        # Everything here can be recomputed, so waiting for the WAL flush
+                        # on every batch buys nothing but latency.
+                        conn.exec_driver_sql("SET LOCAL synchronous_commit TO off")
                     return work(conn)
             except OperationalError as error:
                 if not _is_deadlock(error) or attempt == _DEADLOCK_RETRIES - 1:
@@ -198,6 +208,10 @@ class CatalogEngine:
             )
         self._write_outcomes(skipped, outcomes)
         self.stats.processed += len(claimed)
+        if self.stats.changed >= max(2000, 2 * self._changed_at_analyze):
+            self._changed_at_analyze = self.stats.changed
+            with write_transaction(self.db) as conn:
+                store.analyze(conn)
         return len(claimed)
 
     def _write_outcomes(self, skipped: list[store.ClaimedEntity], outcomes: list[tuple[store.ClaimedEntity, Outcome]]) -> None:
@@ -246,7 +260,7 @@ class CatalogEngine:
                     with_errors.append(row.entity_ref)
                 errors = [e.to_json() for e in outcome.errors]
                 if not outcome.ok:
-                    failed_with_final.append(_Stitch(row.id, row.entity_id, row.entity_ref, None, errors))
+                    failed_with_final.append(_Stitch(row.id, row.entity_id, row.entity_ref, None, errors, reuse_served=True))
                     continue
                 ok_ids.append(row.id)
                 relation_rows.extend((row.id, r.source, r.type, r.target) for r in outcome.relations)
@@ -263,12 +277,7 @@ class CatalogEngine:
             if with_errors:
                 touched |= store.parents_of(conn, with_errors)
             # A failing entity keeps its last good version, now shown with the errors.
-            if failed_with_final:
-                bodies = store.final_bodies(conn, [i.id for i in failed_with_final])
-                for item in failed_with_final:
-                    if item.id in bodies:
-                        item.processed = unstitch(loads(bodies[item.id]))
-                    items.append(item)
+            items.extend(failed_with_final)
             self._stitch(conn, items, now)
             store.request_stitch(conn, touched - {i.ref for i in items}, due=now + self.stitch_delay)
 
@@ -302,32 +311,43 @@ class CatalogEngine:
         refs = [i.ref for i in items]
         relations = store.relations_from(conn, refs)
         parents = store.with_parents(conn, refs)
-        hashes = store.final_hashes(conn, [i.id for i in items])
+        served = store.final_rows(conn, [i.id for i in items])
         failing = store.failing_children(conn, [r for r in refs if r.startswith("location:")])
         orphans: list[str] = []
-        upserts: list[tuple[int, str, str, str]] = []
-        rows: list[tuple[int, str, str | None, str | None]] = []
-        replaced: list[int] = []
+        inserts: list[tuple[int, str, str, str]] = []
+        updates: list[tuple[int, str, str]] = []
+        added: list[store.SearchRow] = []
+        removed: list[store.SearchRow] = []
         for item in items:
             if item.ref not in parents and self.delete_orphans:
                 orphans.append(item.ref)
                 continue
-            if item.processed is None:
+            previous = served.get(item.id)
+            old = loads(previous[1]) if previous else None
+            processed = item.processed if item.processed is not None or old is None or not item.reuse_served else unstitch(old)
+            if processed is None:
                 continue
             errors = item.errors + [_child_error(child, e) for child, body in failing.get(item.ref, ()) for e in loads(body)]
             entity, relation_list = stitch_entity(
-                item.processed, entity_id=item.entity_id, relations=relations.get(item.ref, []),
+                processed, entity_id=item.entity_id, relations=relations.get(item.ref, []),
                 has_parents=item.ref in parents, errors=errors,
             )
             etag = entity["metadata"]["etag"]
-            if hashes.get(item.id) == etag:
+            if previous and previous[0] == etag:
                 continue
-            if item.id in hashes:
-                replaced.append(item.id)
-            upserts.append((item.id, item.ref, etag, dumps(entity)))
-            rows.extend((item.id, k, o, v) for k, o, v in search_rows(entity, relation_list))
-        store.write_finals(conn, upserts=upserts, search_rows=rows, replaced=replaced, now=now)
-        self.stats.stitched += len(upserts)
+            rows = search_rows(entity, relation_list)
+            if old is None:
+                inserts.append((item.id, item.ref, etag, dumps(entity)))
+                added.extend((item.id, k, o, v) for k, o, v in rows)
+                continue
+            updates.append((item.id, etag, dumps(entity)))
+            new_rows = set(rows)
+            old_rows = search_rows(old, old.get("relations", []))
+            old_set = set(old_rows)
+            added.extend((item.id, k, o, v) for k, o, v in rows if (k, o, v) not in old_set)
+            removed.extend((item.id, k, o, v) for k, o, v in old_rows if (k, o, v) not in new_rows)
+        store.write_finals(conn, inserts=inserts, updates=updates, added_rows=added, removed_rows=removed, now=now)
+        self.stats.stitched += len(inserts) + len(updates)
         if orphans:
             store.request_stitch(conn, store.delete_entities(conn, orphans), due=now)
             self.stats.deleted += len(orphans)
@@ -343,10 +363,8 @@ class CatalogEngine:
 
         def write(conn: Connection) -> None:
             locked = store.lock_entities(conn, [ref for ref, _ in claimed])
-            bodies = store.final_bodies(conn, [row[0] for row in locked])
             items = [
-                _Stitch(row_id, entity_id, ref, unstitch(loads(bodies[row_id])) if row_id in bodies else None,
-                        loads(errors) if errors else [])
+                _Stitch(row_id, entity_id, ref, None, loads(errors) if errors else [], reuse_served=True)
                 for row_id, entity_id, ref, errors in locked
             ]
             self._stitch(conn, items, time.time())
@@ -358,9 +376,16 @@ class CatalogEngine:
     # --- loops --------------------------------------------------------------------------
 
     def work_once(self) -> int:
-        """One round: a processing batch, then stitching (everything queued once processing is idle)."""
+        """One round: a processing batch, then stitching.
+
+        While there is processing to do, only stitches that have waited a while are
+        taken: during a bulk load, a team referenced by thousands of entities is then
+        stitched a few times instead of once per batch. Once processing is idle,
+        everything queued is stitched at once.
+        """
         processed = self.process_batch()
-        return processed + self.stitch_batch(horizon=0.0 if processed else self.stitch_delay)
+        horizon = -self.stitch_patience if processed else float(self.lease)
+        return processed + self.stitch_batch(horizon=horizon)
 
     def run_until_idle(self, *, progress: Callable[[int, int, int], None] | None = None, max_seconds: float | None = None) -> EngineStats:
         """Process and stitch until nothing is due. `progress(done, due, stitch_waiting)`."""

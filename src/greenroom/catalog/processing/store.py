@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, text
+from sqlalchemy import Connection, bindparam, func, text
 from sqlalchemy.dialects import postgresql, sqlite
 
 from greenroom.catalog.tables import refresh_state, stitch_queue
@@ -279,9 +279,11 @@ def request_stitch(conn: Connection, refs: Iterable[str], *, due: float) -> None
     if not rows:
         return
     stmt = _dialect(conn).insert(stitch_queue)
+    # The earliest request decides when it is due, so a busy entity is not postponed forever.
+    earliest = func.min if conn.dialect.name == "sqlite" else func.least
     stmt = stmt.on_conflict_do_update(
         index_elements=["entity_ref"],
-        set_={"next_stitch_at": stmt.excluded.next_stitch_at, "ticket": stmt.excluded.ticket},
+        set_={"next_stitch_at": earliest(stitch_queue.c.next_stitch_at, stmt.excluded.next_stitch_at), "ticket": stmt.excluded.ticket},
     )
     # Sorted, so concurrent workers lock rows in the same order and cannot deadlock.
     for part in chunks(rows, 2000):
@@ -328,12 +330,9 @@ def with_parents(conn: Connection, refs: Iterable[str]) -> set[str]:
     }
 
 
-def final_hashes(conn: Connection, ids: Iterable[int]) -> dict[int, str]:
-    return dict(_in(conn, "SELECT id, hash FROM final_entities WHERE id IN :values", ids))
-
-
-def final_bodies(conn: Connection, ids: Iterable[int]) -> dict[int, str]:
-    return dict(_in(conn, "SELECT id, final_entity FROM final_entities WHERE id IN :values", ids))
+def final_rows(conn: Connection, ids: Iterable[int]) -> dict[int, tuple[str, str]]:
+    """(hash, body) of the served entities with these ids."""
+    return {i: (h, body) for i, h, body in _in(conn, "SELECT id, hash, final_entity FROM final_entities WHERE id IN :values", ids)}
 
 
 def failing_children(conn: Connection, location_refs: Iterable[str]) -> dict[str, list[tuple[str, str]]]:
@@ -351,26 +350,54 @@ def failing_children(conn: Connection, location_refs: Iterable[str]) -> dict[str
     return out
 
 
+SearchRow = tuple[int, str, str | None, str | None]
+
+
 def write_finals(
     conn: Connection,
     *,
-    upserts: Sequence[tuple[int, str, str, str]],  # (id, ref, hash, json)
-    search_rows: Sequence[tuple[int, str, str | None, str | None]],
-    replaced: Iterable[int],
+    inserts: Sequence[tuple[int, str, str, str]],  # (id, ref, hash, json) of new served entities
+    updates: Sequence[tuple[int, str, str]],  # (id, hash, json) of changed ones
+    added_rows: Sequence[SearchRow],
+    removed_rows: Sequence[SearchRow],
     now: float,
 ) -> None:
-    """Replace served entities and their search rows."""
-    stale = list(replaced)
-    if stale:
-        _in(conn, "DELETE FROM search WHERE entity_id IN :values", stale)
-        _in(conn, "DELETE FROM final_entities WHERE id IN :values", stale)
+    """Write served entities; search rows change by difference only.
+
+    When a team gains a relation, one search row is added instead of all of its
+    rows being deleted and written again: index maintenance is what bulk loads pay for.
+    """
+    if updates:
+        conn.execute(
+            text("UPDATE final_entities SET hash = :hash, final_entity = :body, last_updated_at = :now WHERE id = :id"),
+            [{"id": i, "hash": h, "body": body, "now": now} for i, h, body in updates],
+        )
+    if removed_rows:
+        same = "IS NOT DISTINCT FROM" if conn.dialect.name == "postgresql" else "IS"
+        conn.execute(
+            text(
+                "DELETE FROM search WHERE entity_id = :id AND key = :key"
+                f" AND value {same} :value AND original_value {same} :original"
+            ),
+            [{"id": i, "key": k, "original": o, "value": v} for i, k, o, v in removed_rows],
+        )
     bulk_insert(
-        conn,
-        "final_entities",
-        ("id", "entity_ref", "hash", "final_entity", "last_updated_at"),
-        [(i, ref, h, body, now) for i, ref, h, body in upserts],
+        conn, "final_entities", ("id", "entity_ref", "hash", "final_entity", "last_updated_at"),
+        [(i, ref, h, body, now) for i, ref, h, body in inserts],
     )
-    bulk_insert(conn, "search", ("entity_id", "key", "original_value", "value"), search_rows)
+    bulk_insert(conn, "search", ("entity_id", "key", "original_value", "value"), added_rows)
+
+
+def analyze(conn: Connection) -> None:
+    """Refresh the planner's statistics of the catalog tables (PostgreSQL).
+
+    During a bulk load the tables grow faster than autovacuum looks at them, and a
+    planner that still believes they are empty picks sequential scans.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(
+            "ANALYZE refresh_state, refresh_state_references, relations, final_entities, search, stitch_queue"
+        )
 
 
 def finish_stitching(conn: Connection, claimed: Sequence[tuple[str, str]]) -> None:

@@ -97,6 +97,17 @@ def upgrade() -> None:
         batch_op.create_index('stitch_queue_next_idx', ['next_stitch_at'], unique=False)
 
     # ### end Alembic commands ###
+    if op.get_bind().dialect.name == "postgresql":
+        # Claims and schedule updates rewrite refresh_state rows often; keeping the
+        # entity body out of line means they do not copy it each time.
+        op.execute("ALTER TABLE refresh_state SET (toast_tuple_target = 128)")
+        op.execute("ALTER TABLE refresh_state ALTER COLUMN unprocessed_entity SET STORAGE EXTERNAL")
+        # lz4 is several times cheaper than the default pglz; servers built without it keep pglz.
+        op.execute(
+            "DO $$ BEGIN"
+            " ALTER TABLE final_entities ALTER COLUMN final_entity SET COMPRESSION lz4;"
+            " EXCEPTION WHEN OTHERS THEN NULL; END $$"
+        )
 
 
 def downgrade() -> None:
