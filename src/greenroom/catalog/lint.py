@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import glob
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,13 +66,22 @@ def lint_paths(paths: list[str], config: Config) -> tuple[list[Problem], int]:
     for path in expand_paths(paths):
         shown = str(path)
         location = f"file:{path.resolve()}"
+        limit = config.reading.max_file_bytes
         try:
-            content = path.read_bytes()
+            # Size and type are checked before reading: a huge file is refused, never
+            # loaded, and a FIFO or device is not opened (that could block).
+            if not stat.S_ISREG(path.stat().st_mode):
+                problems.append(Problem(shown, None, None, "InputError: not a regular file"))
+                continue
+            with path.open("rb") as f:
+                size = os.fstat(f.fileno()).st_size
+                content = f.read(limit + 1) if size <= limit else b""
         except OSError as exc:
             problems.append(Problem(shown, None, None, f"NotFoundError: cannot read file: {exc.strerror}"))
             continue
-        if len(content) > config.reading.max_file_bytes:
-            problems.append(Problem(shown, None, None, f"InputError: file is {len(content)} bytes, over the limit of {config.reading.max_file_bytes}"))
+        if size > limit or len(content) > limit:
+            size = max(size, len(content))
+            problems.append(Problem(shown, None, None, f"InputError: file is {size} bytes, over the limit of {limit} bytes (reading.maxFileBytes)"))
             continue
 
         def add(error: GreenroomError, shown: str = shown) -> None:

@@ -9,7 +9,7 @@ served as `metadata.uid` is `entity_id`. Times are epoch seconds.
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Boolean, Column, Float, Index, Integer, MetaData, String, Table, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Float, Index, Integer, MetaData, SmallInteger, String, Table, Text, UniqueConstraint
 
 # An integer key: BIGINT on PostgreSQL; SQLite wants exactly INTEGER for a rowid alias.
 EntityKey = BigInteger().with_variant(Integer(), "sqlite")
@@ -34,12 +34,12 @@ refresh_state = Table(
     Column("errors", Text),  # JSON list of serialized errors of the last run
     Column("location_key", Text),  # the file that emitted it; a second file conflicts
     Column("source_line", Integer),
-    # Entities that read files (Locations) are claimed one at a time, to spread them.
-    Column("claim_alone", Boolean, nullable=False, default=False),
+    # Claim order among due entities (see processing.ranks): Locations first and one
+    # at a time, then kinds that refer to others before the kinds they refer to.
+    Column("claim_rank", SmallInteger, nullable=False, default=0),
     Column("next_update_at", Float, nullable=False),
     Column("last_discovery_at", Float, nullable=False),
-    Index("refresh_state_due_idx", "claim_alone", "next_update_at"),
-    Index("refresh_state_location_key_idx", "location_key"),
+    Index("refresh_state_due_idx", "claim_rank", "next_update_at"),
 )
 
 # The parent/child graph: who emitted whom. Drives orphaning and ancestry.
@@ -65,7 +65,6 @@ relations = Table(
     Column("target_entity_ref", Text, nullable=False),
     Index("relations_originating_idx", "originating_entity_id"),
     Index("relations_source_idx", "source_entity_ref"),
-    Index("relations_target_idx", "target_entity_ref"),
 )
 
 # Entities waiting to be stitched. `ticket` changes on every request, so a

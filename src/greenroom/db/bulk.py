@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, text
 
 
 def bulk_insert(conn: Connection, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
@@ -29,3 +30,53 @@ def chunks(items: Sequence[Any], size: int = 900) -> Iterable[Sequence[Any]]:
     """Slices small enough for an `IN (...)` list on every database."""
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+def bulk_update(
+    conn: Connection,
+    table: str,
+    rows: Sequence[dict[str, Any]],
+    *,
+    assign: dict[str, str],
+    where: str,
+    types: dict[str, str],
+    returning: str | None = None,
+) -> list[Any]:
+    """`UPDATE table SET column = row[key], ... WHERE <where>` for many rows at once.
+
+    `assign` maps each column to set to the row key holding its value. `where`
+    compares the table (as `t`) with the row (as `v`), e.g. `t.id = v.id`.
+    `types` gives each row key's SQL type. On PostgreSQL the rows go through
+    COPY into a temporary table and one UPDATE ... FROM; on SQLite through one
+    statement per row (in-process, so cheap). With `returning` (columns of `t`),
+    the updated rows come back.
+    """
+    if not rows:
+        return []
+    keys = list(types)
+    if conn.dialect.name == "postgresql":
+        raw = conn.connection.driver_connection
+        # One temporary table per shape; it lives as long as the database session.
+        shape = hashlib.sha1(repr(sorted(types.items())).encode(), usedforsecurity=False).hexdigest()[:10]
+        temp = f"_bulk_{table}_{shape}"
+        with raw.cursor() as cur:
+            cols = ", ".join(f"{k} {types[k]}" for k in keys)
+            cur.execute(f"CREATE TEMP TABLE IF NOT EXISTS {temp} ({cols}) ON COMMIT DELETE ROWS")
+            with cur.copy(f"COPY {temp} ({', '.join(keys)}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row([row[k] for k in keys])
+            assignments = ", ".join(f"{c} = v.{k}" for c, k in assign.items())
+            sql = f"UPDATE {table} AS t SET {assignments} FROM {temp} AS v WHERE {where}"
+            cur.execute(sql + (f" RETURNING {returning}" if returning else ""))
+            result = cur.fetchall() if returning else []
+            # The same temporary table may be used again in this transaction.
+            cur.execute(f"TRUNCATE {temp}")
+            return result
+    assignments = ", ".join(f"{c} = :{k}" for c, k in assign.items())
+    condition = where.replace("t.", "").replace("v.", ":")
+    sql = f"UPDATE {table} SET {assignments} WHERE {condition}"
+    if returning:
+        stmt = text(f"{sql} RETURNING {returning.replace('t.', '')}")
+        return [r for row in rows for r in conn.execute(stmt, row).all()]
+    conn.execute(text(sql), list(rows))
+    return []

@@ -29,6 +29,7 @@ from greenroom import __version__
 from greenroom.catalog.model import entity_ref_of
 from greenroom.catalog.processing import store
 from greenroom.catalog.processing.pipeline import Outcome, process_entity, pure_input_hash
+from greenroom.catalog.processing.ranks import claim_rank
 from greenroom.catalog.processing.rules import CatalogRules
 from greenroom.catalog.processing.search_rows import search_rows
 from greenroom.catalog.processing.stitching import stitch_entity, unstitch
@@ -97,7 +98,7 @@ def _child(deferred: DeferredEntity) -> store.Child:
     body = dumps(deferred.entity)
     return store.Child(
         entity_ref_of(deferred.entity), body, sha1_hex(body), deferred.location_key, deferred.line,
-        deferred.entity.get("kind") == "Location",
+        claim_rank(deferred.entity.get("kind")),
     )
 
 

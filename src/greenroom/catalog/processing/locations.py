@@ -77,8 +77,9 @@ class LocationEntityProcessor:
         for index, raw_target in enumerate(targets):
             target = resolve_target(context.location, type_, raw_target)
             field = "spec.target" if spec.get("target") and index == 0 else f"spec.targets.{index - (1 if spec.get('target') else 0)}"
+            file_errors: list[GreenroomError] = []
             try:
-                files.extend(self.readers.read_location(type_, target))
+                files.extend(self.readers.read_location(type_, target, errors=file_errors))
             except NotFoundError as error:
                 if not optional:
                     context.add_error(error.at(file=context.location, field=field))
@@ -86,6 +87,12 @@ class LocationEntityProcessor:
             except GreenroomError as error:
                 context.add_error(error.at(file=context.location, field=field))
                 context.preserve_all_children = True
+            # One file of a glob that could not be read (too big, a symlink out of the
+            # root): the other files still count, and what that file brought in before stays.
+            for error in file_errors:
+                context.add_error(error.at(file=context.location, field=field))
+                if error.file:
+                    context.preserve_location_keys.add(error.file)
         for file in files:
             context.record_input(file.location, sha1_hex(file.content))
         # Same files, same bytes, same rules: the children are those of the last run.
@@ -114,12 +121,14 @@ class LocationEntityProcessor:
                 continue
             ref = entity_ref_of(data)
             if not self.rules.is_allowed(data["kind"], location=location, origin=context.origin):
+                if text is None:
+                    text = content.decode("utf-8", errors="replace")
                 context.add_error(
                     NotAllowedError(
                         f"Entity {ref} at {location}, originated at {context.origin}, "
                         "is not of an allowed kind for that location",
                         file=location,
-                        line=doc.line,
+                        line=locate_field_line(text, doc.line, "kind") or doc.line,
                         field="kind",
                     )
                 )

@@ -15,8 +15,9 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, func, text
 from sqlalchemy.dialects import postgresql, sqlite
 
+from greenroom.catalog.processing.ranks import LOCATION_RANK, RANKS
 from greenroom.catalog.tables import refresh_state, stitch_queue
-from greenroom.db.bulk import bulk_insert, chunks
+from greenroom.db.bulk import bulk_insert, bulk_update, chunks
 
 
 def _skip_locked(conn: Connection) -> str:
@@ -24,10 +25,20 @@ def _skip_locked(conn: Connection) -> str:
 
 
 def _in(conn: Connection, sql: str, values: Iterable[Any], **params: Any) -> list[Any]:
-    """Run `sql` (with an `IN :values` clause) over chunks of values; collect returned rows."""
+    """Run `sql` (with an `IN :values` clause) over the values; collect returned rows.
+
+    On PostgreSQL the values travel as one array parameter (`= ANY(...)`), which
+    spares the server parsing and planning hundreds of parameters per query.
+    """
     out: list[Any] = []
-    stmt = text(sql).bindparams(bindparam("values", expanding=True))
-    for part in chunks(list(values)):
+    values = list(values)
+    if conn.dialect.name == "postgresql":
+        stmt = text(sql.replace("IN :values", "= ANY(:values)"))
+        parts: Iterable[Sequence[Any]] = chunks(values, 10_000)
+    else:
+        stmt = text(sql).bindparams(bindparam("values", expanding=True))
+        parts = chunks(values)
+    for part in parts:
         result = conn.execute(stmt, {"values": list(part), **params})
         if result.returns_rows:
             out.extend(result.all())
@@ -55,24 +66,25 @@ class ClaimedEntity:
 
 
 def claim_for_processing(conn: Connection, *, now: float, lease_until: float, limit: int) -> list[ClaimedEntity]:
-    """Lease due entities. The lease is `next_update_at` itself.
+    """Lease due entities, in rank order (see `ranks`). The lease is `next_update_at` itself.
 
-    Entities that read files (Locations) are claimed one at a time, so that with
-    several workers the expensive ones spread over all of them.
+    Locations read files and are claimed one at a time, so that with several
+    workers the expensive ones spread over all of them. Each rank is one index
+    range, so finding due work stays cheap however large the catalog is.
     """
     columns = (
         "id, entity_id, entity_ref, unprocessed_hash, input_hash, result_hash,"
         " location_key, source_line, errors IS NOT NULL"
     )
-    for alone, size in ((True, 1), (False, limit)):
+    for rank in RANKS:
         rows = conn.execute(
             text(
                 "UPDATE refresh_state SET next_update_at = :lease WHERE id IN ("
-                " SELECT id FROM refresh_state WHERE claim_alone = :alone AND next_update_at <= :now"
+                " SELECT id FROM refresh_state WHERE claim_rank = :rank AND next_update_at <= :now"
                 f" ORDER BY next_update_at LIMIT :limit{_skip_locked(conn)})"
                 f" RETURNING {columns}"
             ),
-            {"lease": lease_until, "now": now, "limit": size, "alone": alone},
+            {"lease": lease_until, "now": now, "limit": 1 if rank == LOCATION_RANK else limit, "rank": rank},
         ).all()
         if rows:
             return sorted((ClaimedEntity(*row) for row in rows), key=lambda r: r.id)
@@ -85,11 +97,13 @@ def load_unprocessed(conn: Connection, ids: Sequence[int]) -> dict[int, str]:
 
 def bump_unchanged(conn: Connection, rows: Sequence[tuple[int, str]], next_update_at: float) -> None:
     """Entities whose result did not change only get their next due time."""
-    if rows:
-        conn.execute(
-            text("UPDATE refresh_state SET next_update_at = :next WHERE id = :id AND unprocessed_hash = :hash"),
-            [{"next": next_update_at, "id": i, "hash": h} for i, h in rows],
-        )
+    bulk_update(
+        conn, "refresh_state",
+        [{"id": i, "hash": h, "next": next_update_at} for i, h in sorted(rows)],
+        where="t.id = v.id AND t.unprocessed_hash = v.hash",
+        types={"id": "bigint", "hash": "text", "next": "double precision"},
+        assign={"next_update_at": "next"},
+    )
 
 
 def store_results(conn: Connection, rows: Sequence[dict[str, Any]]) -> set[int]:
@@ -97,25 +111,18 @@ def store_results(conn: Connection, rows: Sequence[dict[str, Any]]) -> set[int]:
 
     Each row: id, hash (the claimed unprocessed hash), result_hash, input_hash, errors, next.
     The update also takes the row locks that keep stitchers off these entities
-    until this transaction ends.
+    until this transaction ends. It is guarded by the unprocessed hash: if a
+    location rewrote the entity meanwhile, this result is stale and the newer
+    input is already due again.
     """
-    if not rows:
-        return set()
-    # Guarded by the unprocessed hash: if a location rewrote the entity meanwhile, this
-    # result is stale and the newer input is already due again.
-    conn.execute(
-        text(
-            "UPDATE refresh_state SET result_hash = :result_hash, input_hash = :input_hash,"
-            " errors = :errors, next_update_at = :next WHERE id = :id AND unprocessed_hash = :hash"
-        ),
-        sorted(rows, key=lambda r: r["id"]),
+    updated = bulk_update(
+        conn, "refresh_state", sorted(rows, key=lambda r: r["id"]),
+        assign={"result_hash": "result_hash", "input_hash": "input_hash", "errors": "errors", "next_update_at": "next"},
+        where="t.id = v.id AND t.unprocessed_hash = v.hash",
+        types={"id": "bigint", "hash": "text", "result_hash": "text", "input_hash": "text", "errors": "text", "next": "double precision"},
+        returning="t.id",
     )
-    hashes = {r["id"]: r["hash"] for r in rows}
-    return {
-        row_id
-        for row_id, unprocessed_hash in _in(conn, "SELECT id, unprocessed_hash FROM refresh_state WHERE id IN :values", hashes)
-        if hashes[row_id] == unprocessed_hash
-    }
+    return {row[0] for row in updated}
 
 
 def set_errors(conn: Connection, row_id: int, errors: str | None) -> None:
@@ -153,7 +160,7 @@ class Child:
     entity_hash: str
     location_key: str | None
     line: int | None
-    claim_alone: bool
+    claim_rank: int
 
 
 @dataclass(slots=True)
@@ -223,7 +230,7 @@ def replace_children(
             inserts.append(
                 {"entity_id": str(uuid.uuid4()), "entity_ref": child.entity_ref, "unprocessed_entity": child.entity_json,
                  "unprocessed_hash": child.entity_hash, "location_key": child.location_key, "source_line": child.line,
-                 "claim_alone": child.claim_alone, "next_update_at": now, "last_discovery_at": now}
+                 "claim_rank": child.claim_rank, "next_update_at": now, "last_discovery_at": now}
             )
         elif child.entity_ref in held:
             conflicts.append((child, row[0]))
@@ -278,14 +285,24 @@ def request_stitch(conn: Connection, refs: Iterable[str], *, due: float) -> None
     rows = sorted(({"entity_ref": r, "next_stitch_at": due, "ticket": uuid.uuid4().hex} for r in set(refs)), key=lambda r: r["entity_ref"])
     if not rows:
         return
+    if conn.dialect.name == "postgresql":
+        # Sorted, so concurrent workers lock rows in the same order and cannot deadlock.
+        conn.execute(
+            text(
+                "INSERT INTO stitch_queue (entity_ref, next_stitch_at, ticket)"
+                " SELECT r, :due, t FROM unnest(CAST(:refs AS text[]), CAST(:tickets AS text[])) AS u(r, t) ORDER BY r"
+                " ON CONFLICT (entity_ref) DO UPDATE SET"
+                " next_stitch_at = least(stitch_queue.next_stitch_at, excluded.next_stitch_at), ticket = excluded.ticket"
+            ),
+            {"due": due, "refs": [r["entity_ref"] for r in rows], "tickets": [r["ticket"] for r in rows]},
+        )
+        return
     stmt = _dialect(conn).insert(stitch_queue)
     # The earliest request decides when it is due, so a busy entity is not postponed forever.
-    earliest = func.min if conn.dialect.name == "sqlite" else func.least
     stmt = stmt.on_conflict_do_update(
         index_elements=["entity_ref"],
-        set_={"next_stitch_at": earliest(stitch_queue.c.next_stitch_at, stmt.excluded.next_stitch_at), "ticket": stmt.excluded.ticket},
+        set_={"next_stitch_at": func.min(stitch_queue.c.next_stitch_at, stmt.excluded.next_stitch_at), "ticket": stmt.excluded.ticket},
     )
-    # Sorted, so concurrent workers lock rows in the same order and cannot deadlock.
     for part in chunks(rows, 2000):
         conn.execute(stmt, list(part))
 
@@ -367,11 +384,11 @@ def write_finals(
     When a team gains a relation, one search row is added instead of all of its
     rows being deleted and written again: index maintenance is what bulk loads pay for.
     """
-    if updates:
-        conn.execute(
-            text("UPDATE final_entities SET hash = :hash, final_entity = :body, last_updated_at = :now WHERE id = :id"),
-            [{"id": i, "hash": h, "body": body, "now": now} for i, h, body in updates],
-        )
+    bulk_update(
+        conn, "final_entities", [{"id": i, "hash": h, "final_entity": body, "now": now} for i, h, body in sorted(updates)],
+        assign={"hash": "hash", "final_entity": "final_entity", "last_updated_at": "now"}, where="t.id = v.id",
+        types={"id": "bigint", "hash": "text", "final_entity": "text", "now": "double precision"},
+    )
     if removed_rows:
         same = "IS NOT DISTINCT FROM" if conn.dialect.name == "postgresql" else "IS"
         conn.execute(

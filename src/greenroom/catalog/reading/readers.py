@@ -213,6 +213,23 @@ def _too_big(location: str, size: int, limit: int, *, at_least: bool = False) ->
     )
 
 
+def _each_file(
+    paths: list[str],
+    read: Callable[[str], ReadResult],
+    errors: list[GreenroomError] | None,
+) -> list[ReadResult]:
+    """`read` of every path; failures go to `errors` (if given) so one bad file costs only itself."""
+    out: list[ReadResult] = []
+    for path in paths:
+        try:
+            out.append(read(path))
+        except GreenroomError as error:
+            if errors is None:
+                raise
+            errors.append(error)
+    return out
+
+
 def _match_files(root: str, pattern: str) -> list[str]:
     """Sorted files matching `pattern` (relative, '/'-separated, braces allowed) under `root`."""
     found: set[str] = set()
@@ -228,7 +245,13 @@ class FileReader:
     def __init__(self, policy: ReadingPolicy) -> None:
         self.policy = policy
 
-    def read(self, target: str) -> list[ReadResult]:
+    def read(self, target: str, *, errors: list[GreenroomError] | None = None) -> list[ReadResult]:
+        """The file, or every file a glob matches, sorted.
+
+        With `errors`, a matched file that cannot be read (too big, a symlink out
+        of the root, not a regular file) is reported there and the others are
+        still returned; without it, the first such file raises.
+        """
         location = f"file:{target}"
         if not target or not os.path.isabs(target):
             raise InputError(
@@ -259,7 +282,9 @@ class FileReader:
                 roots.setdefault(path, base)
         if not paths:
             raise NotFoundError(f"file {target} does not exist", file=location)
-        return [ReadResult(f"file:{p}", self._read(p, roots[p])) for p in sorted(paths)]
+        return _each_file(
+            sorted(paths), lambda p: ReadResult(f"file:{p}", self._read(p, roots[p])), errors
+        )
 
     def _read(self, path: str, root: str) -> bytes:
         return _read_file(
@@ -516,7 +541,11 @@ class GitReader:
             f"git remote must be a URL or an absolute path, got {remote!r}", file=location
         )
 
-    def read(self, target: str) -> list[ReadResult]:
+    def read(self, target: str, *, errors: list[GreenroomError] | None = None) -> list[ReadResult]:
+        """Every file the target's path or glob matches in a fresh checkout, sorted.
+
+        `errors` works as in `FileReader.read`.
+        """
         remote, pattern, ref = parse_git_target(target)
         location = f"git:{target}"
         self.check_remote(remote, location)
@@ -534,8 +563,8 @@ class GitReader:
                     f"Unable to read git location, no files matching {pattern} in {where}",
                     file=location,
                 )
-            out = []
-            for path in paths:
+
+            def read_one(path: str) -> ReadResult:
                 rel = os.path.relpath(path, root).replace(os.sep, "/")
                 file_location = _git_location(remote, rel, ref)
                 content = _read_file(
@@ -544,8 +573,9 @@ class GitReader:
                     location=file_location,
                     max_bytes=self.policy.max_file_bytes,
                 )
-                out.append(ReadResult(file_location, content))
-            return out
+                return ReadResult(file_location, content)
+
+            return _each_file(paths, read_one, errors)
 
     def read_path(self, remote: str, ref: str | None, path: str, *, root: str = "") -> ReadResult:
         """One file of a checkout (no refresh if there is one); `root` limits symlinks."""
@@ -684,14 +714,21 @@ class Readers:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def read_location(self, type: str, target: str) -> list[ReadResult]:
-        """Every file of a location, sorted (one for `url`)."""
+    def read_location(
+        self, type: str, target: str, *, errors: list[GreenroomError] | None = None
+    ) -> list[ReadResult]:
+        """Every file of a location, sorted (one for `url`).
+
+        With `errors`, a file of a glob that cannot be read is reported there
+        (its `file` names it) and the other files are still returned; errors
+        about the target as a whole (not found, host not allowed) always raise.
+        """
         if type == "file":
-            return self.files.read(target)
+            return self.files.read(target, errors=errors)
         if type == "url":
             return [self.urls.read(target)]
         if type == "git":
-            return self.git.read(target)
+            return self.git.read(target, errors=errors)
         raise InputError(
             f"Unsupported location type {type!r} (supported: file, url, git)",
             file=f"{type}:{target}",

@@ -43,7 +43,7 @@ def upgrade() -> None:
     sa.Column('errors', sa.Text(), nullable=True),
     sa.Column('location_key', sa.Text(), nullable=True),
     sa.Column('source_line', sa.Integer(), nullable=True),
-    sa.Column('claim_alone', sa.Boolean(), nullable=False),
+    sa.Column('claim_rank', sa.SmallInteger(), nullable=False),
     sa.Column('next_update_at', sa.Float(), nullable=False),
     sa.Column('last_discovery_at', sa.Float(), nullable=False),
     sa.PrimaryKeyConstraint('id'),
@@ -51,8 +51,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('entity_ref')
     )
     with op.batch_alter_table('refresh_state', schema=None) as batch_op:
-        batch_op.create_index('refresh_state_due_idx', ['claim_alone', 'next_update_at'], unique=False)
-        batch_op.create_index('refresh_state_location_key_idx', ['location_key'], unique=False)
+        batch_op.create_index('refresh_state_due_idx', ['claim_rank', 'next_update_at'], unique=False)
 
     op.create_table('refresh_state_references',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
@@ -75,7 +74,6 @@ def upgrade() -> None:
     with op.batch_alter_table('relations', schema=None) as batch_op:
         batch_op.create_index('relations_originating_idx', ['originating_entity_id'], unique=False)
         batch_op.create_index('relations_source_idx', ['source_entity_ref'], unique=False)
-        batch_op.create_index('relations_target_idx', ['target_entity_ref'], unique=False)
 
     op.create_table('search',
     sa.Column('entity_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -122,7 +120,6 @@ def downgrade() -> None:
 
     op.drop_table('search')
     with op.batch_alter_table('relations', schema=None) as batch_op:
-        batch_op.drop_index('relations_target_idx')
         batch_op.drop_index('relations_source_idx')
         batch_op.drop_index('relations_originating_idx')
 
@@ -134,7 +131,6 @@ def downgrade() -> None:
 
     op.drop_table('refresh_state_references')
     with op.batch_alter_table('refresh_state', schema=None) as batch_op:
-        batch_op.drop_index('refresh_state_location_key_idx')
         batch_op.drop_index('refresh_state_due_idx')
 
     op.drop_table('refresh_state')
