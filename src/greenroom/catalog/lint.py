@@ -7,6 +7,7 @@ import os
 import stat
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from greenroom.catalog.model import check_envelope
 from greenroom.catalog.processing.engine import make_readers
@@ -54,6 +55,19 @@ def expand_paths(paths: list[str]) -> list[Path]:
     return list(dict.fromkeys(found))
 
 
+def _read_at_most(f: BinaryIO, limit: int) -> bytes:
+    """Up to `limit` bytes, read in blocks (one `read(limit)` would allocate `limit` at once)."""
+    chunks: list[bytes] = []
+    total = 0
+    while total < limit:
+        block = f.read(min(1 << 20, limit - total))
+        if not block:
+            break
+        chunks.append(block)
+        total += len(block)
+    return b"".join(chunks)
+
+
 def lint_paths(paths: list[str], config: Config) -> tuple[list[Problem], int]:
     """All problems in the given files, and how many entities were checked."""
     pm = make_plugin_manager(config)
@@ -73,9 +87,9 @@ def lint_paths(paths: list[str], config: Config) -> tuple[list[Problem], int]:
             if not stat.S_ISREG(path.stat().st_mode):
                 problems.append(Problem(shown, None, None, "InputError: not a regular file"))
                 continue
-            with path.open("rb") as f:
+            with path.open("rb", buffering=0) as f:
                 size = os.fstat(f.fileno()).st_size
-                content = f.read(limit + 1) if size <= limit else b""
+                content = _read_at_most(f, limit + 1) if size <= limit else b""
         except OSError as exc:
             problems.append(Problem(shown, None, None, f"NotFoundError: cannot read file: {exc.strerror}"))
             continue

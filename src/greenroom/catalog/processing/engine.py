@@ -279,7 +279,11 @@ class CatalogEngine:
                 touched |= store.parents_of(conn, with_errors)
             # A failing entity keeps its last good version, now shown with the errors.
             items.extend(failed_with_final)
+            # Requests already queued for these entities are served by stitching them now
+            # (relations are read below, after these tickets); newer requests keep theirs.
+            covered = store.pending_stitches(conn, [i.ref for i in items])
             self._stitch(conn, items, now)
+            store.finish_stitching(conn, covered)
             store.request_stitch(conn, touched - {i.ref for i in items}, due=now + self.stitch_delay)
 
         self._write(write)

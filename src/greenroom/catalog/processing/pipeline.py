@@ -128,6 +128,7 @@ def refine_line(error: GreenroomError, env: ProcessingEnvironment, doc_line: int
     except GreenroomError:
         return
     if len(files) == 1:
-        line = locate_field_line(files[0].content.decode("utf-8", "replace"), doc_line, error.field)
+        # `nearest`: a missing field points at the object that should hold it.
+        line = locate_field_line(files[0].content.decode("utf-8", "replace"), doc_line, error.field, nearest=True)
         if line:
             error.line = line

@@ -417,6 +417,11 @@ def analyze(conn: Connection) -> None:
         )
 
 
+def pending_stitches(conn: Connection, refs: Iterable[str]) -> list[tuple[str, str]]:
+    """(ref, ticket) of stitch requests waiting for these refs."""
+    return [(r, t) for r, t in _in(conn, "SELECT entity_ref, ticket FROM stitch_queue WHERE entity_ref IN :values", refs)]
+
+
 def finish_stitching(conn: Connection, claimed: Sequence[tuple[str, str]]) -> None:
     if claimed:
         conn.execute(

@@ -314,16 +314,17 @@ def _check_expansion(root: Node, max_nodes: int, max_depth: int) -> None:
     memo: dict[int, tuple[int, int]] = {}
     active: set[int] = set()
 
-    def visit(node: Node, depth: int) -> tuple[int, int]:
+    def visit(node: Node, depth: int, used_at: Mark | None = None) -> tuple[int, int]:
+        """`used_at`: where the node is used, which differs from where it is written for an alias."""
         if node.__class__ is ScalarNode:
             if depth > max_depth:
                 raise _NodeError(_too_deep(max_depth), node.start_mark)
             return 1, 1
         ident = id(node)
         got = memo.get(ident)
-        if got is not None:
+        if got is not None:  # seen before, so this is an alias: name the place it is used
             if depth + got[1] - 1 > max_depth:
-                raise _NodeError(_too_deep(max_depth), node.start_mark)
+                raise _NodeError(_too_deep(max_depth), used_at or node.start_mark)
             return got
         if ident in active:
             raise _NodeError("recursive alias: a node contains itself", node.start_mark)
@@ -331,12 +332,14 @@ def _check_expansion(root: Node, max_nodes: int, max_depth: int) -> None:
             raise _NodeError(_too_deep(max_depth), node.start_mark)
         active.add(ident)
         size, height = 1, 0
+        # A mapping value is used on the line of its key; a list item (whose own
+        # position an alias does not keep) is placed at the list.
         if node.__class__ is SequenceNode:
-            children: list[Node] = node.value
+            children: list[tuple[Node, Mark]] = [(n, node.start_mark) for n in node.value]
         else:
-            children = [n for pair in node.value for n in pair]
-        for child in children:
-            s, h = visit(child, depth + 1)
+            children = [(n, k.start_mark) for k, v in node.value for n in (k, v)]
+        for child, where in children:
+            s, h = visit(child, depth + 1, where)
             size += s
             if h > height:
                 height = h
