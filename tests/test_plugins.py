@@ -12,7 +12,7 @@ from greenroom.config import config_from_dict
 from greenroom.errors import ConfigError
 from greenroom.plugins import collect, make_plugin_manager
 
-from .catalog.helpers import location_ref, make_portal, status_messages, write
+from .catalog.helpers import component, location_ref, make_portal, status_messages, write
 
 PLUGIN = '''
 from greenroom.catalog.model import KindDefinition, Relation
@@ -91,3 +91,55 @@ spec:
     assert portal.catalog.entity_by_ref("widget:default/bad-widget") is None
     location = portal.catalog.entity_by_ref(location_ref(catalog))
     assert any("spec.size must be an integer" in m for m in status_messages(location))
+
+
+EMITTER = '''
+from greenroom.catalog.processing.types import DeferredEntity
+from greenroom.hookspecs import hookimpl
+
+
+class DocsSite:
+    """Gives every component with a `docs` label a Resource of its own."""
+
+    name = "docs-site"
+
+    def process(self, entity, context):
+        if entity["kind"] == "Component" and entity["metadata"].get("labels", {}).get("docs"):
+            for kind in ("Resource", "Group"):
+                context.emit_child(DeferredEntity({
+                    "apiVersion": "backstage.io/v1alpha1", "kind": kind,
+                    "metadata": {"name": entity["metadata"]["name"] + "-docs"},
+                    "spec": {"type": "website", "owner": "team-a"} if kind == "Resource" else {"type": "team", "children": []},
+                }, context.location))
+        return entity
+
+
+@hookimpl
+def catalog_processors(config):
+    return [DocsSite()]
+'''
+
+
+def test_children_of_plugin_processors_obey_rules_and_go_away(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "docs_emitter.py").write_text(EMITTER)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    labelled = component("portal", extra="") .replace("metadata:\n  name: portal", "metadata:\n  name: portal\n  labels:\n    docs: 'yes'")
+    catalog = write(tmp_path / "c.yaml", labelled)
+    try:
+        portal = make_portal(
+            database_url, tmp_path,
+            {"locations": [{"type": "file", "target": str(catalog)}], "rules": [{"allow": ["Component", "Resource", "Location"]}]},
+            plugins=["docs_emitter"],
+        )
+        portal.catalog.process_until_idle()
+        assert portal.catalog.entity_by_ref("resource:default/portal-docs") is not None
+        assert portal.catalog.entity_by_ref("group:default/portal-docs") is None
+        errors = dict(portal.catalog.processing_errors())["component:default/portal"]
+        assert errors[0]["name"] == "NotAllowedError" and "group:default/portal-docs" in errors[0]["message"]
+
+        write(tmp_path / "c.yaml", component("portal"))
+        portal.catalog.refresh_all()
+        portal.catalog.process_until_idle()
+        assert portal.catalog.entity_by_ref("resource:default/portal-docs") is None
+    finally:
+        sys.modules.pop("docs_emitter", None)

@@ -14,8 +14,18 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
+from greenroom.catalog.reading.policy import check_host, check_path_prefixes
 from greenroom.errors import ConfigError
 
 CONFIG_ENV = "GREENROOM_CONFIG"
@@ -26,13 +36,37 @@ _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    # Only the documented (camelCase) keys are accepted: no `populate_by_name`, so a
+    # snake_case spelling such as `data_dir` is an unknown key, like any typo.
+    model_config = ConfigDict(extra="forbid")
+
+
+def _error(message: str) -> PydanticCustomError:
+    """A validation error whose text is shown as it is (no "Value error, " prefix)."""
+    return PydanticCustomError("greenroom_config", message)
+
+
+class LocationRule(_Section):
+    """A rule under one `catalog.locations` entry: it applies to that location only."""
+
+    allow: list[str]
+    # Not a setting: present so that `locations:` here gets its own message instead of
+    # being mistaken for a `catalog.rules` entry whose locations are honoured.
+    locations: Any = Field(default=None, exclude=True)
+
+    @field_validator("locations", mode="before")
+    @classmethod
+    def _no_locations(cls, value: Any) -> Any:
+        raise _error(
+            "not allowed in the rules of a location entry: they apply to what that location "
+            "brings in; put rules that name locations in catalog.rules"
+        )
 
 
 class LocationConfig(_Section):
     type: str = Field(min_length=1)
     target: str = Field(min_length=1)
-    rules: list[CatalogRule] | None = None
+    rules: list[LocationRule] | None = None
 
 
 class RuleLocation(_Section):
@@ -66,15 +100,51 @@ class CatalogConfig(_Section):
             return sum(float(value[k]) * units[k] for k in value)
         return value
 
+    @model_validator(mode="after")
+    def _interval_longer_than_lease(self) -> CatalogConfig:
+        # `worker --until-idle` and `catalog import` count as pending every entity due
+        # within one lease; with a shorter interval, something is always due.
+        if self.processing_interval <= self.lease_seconds:
+            raise _error(
+                f"processingInterval ({self.processing_interval:g} seconds) must be longer than "
+                f"leaseSeconds ({self.lease_seconds:g} seconds): otherwise every entity is due "
+                "again within one lease and `worker --until-idle` and `catalog import` never finish"
+            )
+        return self
+
 
 class HostRule(_Section):
-    host: str = Field(min_length=1)
+    """One `reading.allow` entry; checked by the same code as `ReadingPolicy.from_config`."""
+
+    host: str
+    paths: list[str] | None = None
+
+    @field_validator("host", mode="before")
+    @classmethod
+    def _host(cls, value: Any) -> Any:
+        try:
+            return check_host(value)
+        except ValueError as e:
+            raise _error(str(e)) from None
+
+    @field_validator("paths", mode="before")
+    @classmethod
+    def _paths(cls, value: Any) -> Any:
+        if value is None:
+            return value
+        try:
+            return list(check_path_prefixes(value))
+        except ValueError as e:
+            raise _error(str(e)) from None
 
 
 class ReadingConfig(_Section):
+    """Exactly the keys `ReadingPolicy.from_config` reads."""
+
     allow: list[HostRule] = []
     max_file_bytes: int = Field(default=10 * 1024 * 1024, alias="maxFileBytes", gt=0)
     timeout_seconds: float = Field(default=30.0, alias="timeoutSeconds", gt=0)
+    git_timeout_seconds: float = Field(default=300.0, alias="gitTimeoutSeconds", gt=0)
 
 
 class DatabaseConfig(_Section):
@@ -95,8 +165,17 @@ class Config(_Section):
     catalog: CatalogConfig = CatalogConfig()
     reading: ReadingConfig = ReadingConfig()
     plugins: list[str] = []
-    # The file this came from: relative `file` targets resolve against its folder.
-    base_dir: Path = Field(default=Path("."), exclude=True)
+    # The folder of the file this came from: relative `file` targets resolve against it.
+    # Private, so it can't be set from the file; set by `config_from_dict(base_dir=...)`.
+    _base_dir: Path = PrivateAttr(default_factory=lambda: Path("."))
+
+    @property
+    def base_dir(self) -> Path:
+        return self._base_dir
+
+    @base_dir.setter
+    def base_dir(self, value: Path) -> None:
+        self._base_dir = Path(value)
 
     @property
     def database_url(self) -> str:
@@ -108,15 +187,20 @@ class Config(_Section):
 
 
 def substitute_env(value: Any, path: str = "") -> Any:
-    """Replace `${NAME}` and `${NAME:-default}` in every string; a missing variable is an error."""
+    """Replace `${NAME}` and `${NAME:-default}` in every string, with shell semantics.
+
+    `${NAME:-default}` gives `default` when NAME is unset or empty; `${NAME}` gives
+    the value (possibly empty), and is an error when NAME is unset.
+    """
     if isinstance(value, str):
 
         def repl(match: re.Match[str]) -> str:
             name, default = match.group(1), match.group(2)
-            if name in os.environ:
-                return os.environ[name]
+            current = os.environ.get(name)
             if default is not None:
-                return default
+                return current or default
+            if current is not None:
+                return current
             raise ConfigError(f"{path or '<root>'}: environment variable {name} is not set", field=path)
 
         return _ENV_REF.sub(repl, value)
@@ -136,8 +220,11 @@ def _describe(error: ValidationError, source: str) -> str:
 
 
 def config_from_dict(data: dict[str, Any] | None, *, source: str = "<config>", base_dir: Path | None = None) -> Config:
-    """Validate an already-parsed config mapping."""
-    data = substitute_env(data or {})
+    """Validate an already-parsed config mapping; every error message starts with `source: `."""
+    try:
+        data = substitute_env(data or {})
+    except ConfigError as exc:
+        raise ConfigError(f"{source}: {exc}", field=exc.field) from None
     if not isinstance(data, dict):
         raise ConfigError(f"{source}: the configuration must be a mapping")
     try:

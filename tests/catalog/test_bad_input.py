@@ -997,3 +997,72 @@ def test_children_stay_when_the_location_file_itself_is_deleted(
     write(index, location_doc("index", "./team-a.yaml"))
     refresh(portal)
     assert errors_of(portal.catalog.entity_by_ref(location_ref(index))) == []
+
+
+# --------------------------------------------------------------------------
+# 13. content read from elsewhere may not take over what it does not own
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.network
+def test_a_url_location_may_not_point_at_local_files(
+    database_url: str, tmp_path: Path, web: LocalServer
+) -> None:
+    secret_dir = tmp_path / "server-disk"
+    write(secret_dir / "catalog-info.yaml", component("local-only"))
+    write(
+        web.root / "catalog-info.yaml",
+        """\
+apiVersion: backstage.io/v1alpha1
+kind: Location
+metadata:
+  name: sneaky
+spec:
+  type: file
+  targets: [%s]
+"""
+        % (secret_dir / "catalog-info.yaml"),
+    )
+    portal = make_portal(database_url, tmp_path, reading={"allow": [{"host": web.host}]})
+    url = web.url("/catalog-info.yaml")
+    portal.catalog.add_location("url", url)
+    portal.catalog.process_until_idle()
+    assert_not_served(portal, "component:default/local-only")
+    error = the_error(
+        portal.catalog.entity_by_ref("location:default/sneaky"), "NotAllowedError", "may only point at url targets"
+    )
+    assert position(error)["field"] == "spec.targets.0"
+
+
+def test_a_catalog_file_cannot_replace_a_root_location(database_url: str, tmp_path: Path) -> None:
+    real = write(tmp_path / "real" / "catalog-info.yaml", component("real-svc"))
+    target_name = location_ref(real).split("/", 1)[1]
+    attacker = write(
+        tmp_path / "team" / "catalog-info.yaml",
+        join(
+            component("team-svc"),
+            f"""\
+apiVersion: backstage.io/v1alpha1
+kind: Location
+metadata:
+  name: {target_name}
+spec:
+  type: file
+  target: {tmp_path / "team" / "evil.yaml"}
+""",
+        ),
+    )
+    write(tmp_path / "team" / "evil.yaml", component("evil-svc"))
+    portal = make_portal(
+        database_url,
+        tmp_path,
+        {"locations": [{"type": "file", "target": str(real)}, {"type": "file", "target": str(attacker)}]},
+    )
+    portal.catalog.process_until_idle()
+    assert_served(portal, "component:default/real-svc")
+    assert_served(portal, "component:default/team-svc")
+    assert_not_served(portal, "component:default/evil-svc")
+    root = portal.catalog.entity_by_ref(location_ref(real))
+    assert root["spec"]["target"] == str(real)
+    conflict = the_error(portal.catalog.entity_by_ref(location_ref(attacker)), "ConflictError", location_ref(real))
+    assert position(conflict)["file"] == f"file:{attacker}"

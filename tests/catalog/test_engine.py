@@ -270,3 +270,26 @@ spec:
     # never-valid entities show their error on the Location that brought them in
     location = portal.catalog.entity_by_ref(location_ref(catalog))
     assert any("api:default/escaping-api" in m for m in status_messages(location))
+
+
+def test_placeholders_under_a_wildcard_origin(database_url: str, tmp_path: Path) -> None:
+    write(tmp_path / "services" / "shared" / "openapi.yaml", "openapi: 3.0.0\n")
+    write(tmp_path / "services" / "orders" / "catalog-info.yaml", """\
+apiVersion: backstage.io/v1alpha1
+kind: API
+metadata:
+  name: orders-api
+spec:
+  type: openapi
+  lifecycle: production
+  owner: team-a
+  definition:
+    $text: ../shared/openapi.yaml
+""")
+    portal = make_portal(
+        database_url, tmp_path,
+        {"locations": [{"type": "file", "target": f"{tmp_path}/services/*/catalog-info.yaml"}]},
+    )
+    portal.catalog.process_until_idle()
+    # the root is the folder above the wildcard, so a sibling folder may be read
+    assert portal.catalog.entity_by_ref("api:default/orders-api")["spec"]["definition"] == "openapi: 3.0.0\n"

@@ -61,7 +61,10 @@ def make_environment(config: Config, pm: pluggy.PluginManager, readers: Readers 
                 sorted(name for name, _ in pm.list_name_plugin()),
                 [(k.kind, k.api_versions) for k in kinds],
                 [p.name for p in processors],
-                config.catalog.model_dump(mode="json", include={"rules", "locations"}),
+                config.catalog.model_dump(mode="json", include={"rules", "orphan_strategy"}),
+                # Only the rules of locations matter to processing, not the list itself:
+                # adding a location must not reprocess the whole catalog.
+                [(loc.type, loc.target, loc.model_dump(mode="json")["rules"]) for loc in config.catalog.locations if loc.rules],
                 config.reading.model_dump(mode="json"),
             ]
         )
@@ -154,8 +157,8 @@ class CatalogEngine:
         for provider in self.providers:
             try:
                 entities = provider.read()
-            except GreenroomError as error:
-                log.error("provider %s failed: %s", provider.name, error)
+            except Exception as error:  # one broken provider must not stop the others or processing
+                log.error("provider %s failed: %s", provider.name, error, exc_info=not isinstance(error, GreenroomError))
                 continue
             children = self._dedupe([_child(d) for d in entities], [])
             now = time.time()
@@ -249,6 +252,10 @@ class CatalogEngine:
         def write(conn: Connection) -> None:
             store.bump_unchanged(conn, unchanged, self._next_due(now))
             current = store.store_results(conn, results)
+            # Other entities that emitted children before must let go of them if they stop.
+            emitters = store.emitters_among(
+                conn, [prepared[i][0].entity_ref for i in current if not prepared[i][0].entity_ref.startswith("location:")]
+            )
             touched: set[str] = set()
             relation_rows: list[tuple[int, str, str, str]] = []
             ok_ids: list[int] = []
@@ -265,7 +272,7 @@ class CatalogEngine:
                     continue
                 ok_ids.append(row.id)
                 relation_rows.extend((row.id, r.source, r.type, r.target) for r in outcome.relations)
-                if row.entity_ref.startswith("location:"):
+                if children or row.entity_ref.startswith("location:") or row.entity_ref in emitters:
                     written = store.replace_children(
                         conn, source_ref=row.entity_ref, source_key=None, children=children, now=now,
                         preserve_all=outcome.preserve_all_children, preserve_location_keys=outcome.preserve_location_keys,

@@ -36,6 +36,28 @@ def split_git_target(target: str) -> tuple[str, str, str]:
     return target[:split], target[split + 2 :], query
 
 
+def check_type_switch(parent_location: str | None, type_: str, target: str) -> None:
+    """Content read from the network may only lead to more network reads.
+
+    A Location found in a url or git location is someone else's file: it may point
+    at url targets (host-checked by `reading.allow`), at files of its own git
+    repository, or at other http(s) git remotes, but never at this server's own
+    files or local repositories.
+    """
+    parent_type, _, parent_target = (parent_location or "").partition(":")
+    if parent_type not in ("url", "git") or type_ == "url":
+        return
+    if type_ == "git":
+        remote = split_git_target(target)[0]
+        same_repository = parent_type == "git" and remote == split_git_target(parent_target)[0]
+        if same_repository or remote.startswith(("http://", "https://")):
+            return
+    raise NotAllowedError(
+        f"A Location read from a {parent_type} location may only point at url targets, "
+        f"its own repository or http(s) git remotes, not {type_}:{target}"
+    )
+
+
 def resolve_target(parent_location: str | None, type_: str, target: str) -> str:
     """A Location target resolved against the file that declared it (same type only)."""
     if not parent_location or ":" not in parent_location:
@@ -49,7 +71,7 @@ def resolve_target(parent_location: str | None, type_: str, target: str) -> str:
         return target
     if type_ == "url":
         return urljoin(parent_target, target)
-    if type_ == "git" and "://" not in target:
+    if type_ == "git" and target.startswith(("./", "../")):
         remote, path, query = split_git_target(parent_target)
         joined = posixpath.normpath(posixpath.join(posixpath.dirname(path), target))
         return f"{remote}//{joined}{query}"
@@ -79,6 +101,7 @@ class LocationEntityProcessor:
             field = "spec.target" if spec.get("target") and index == 0 else f"spec.targets.{index - (1 if spec.get('target') else 0)}"
             file_errors: list[GreenroomError] = []
             try:
+                check_type_switch(context.location, type_, target)
                 files.extend(self.readers.read_location(type_, target, errors=file_errors))
             except NotFoundError as error:
                 if not optional:

@@ -6,8 +6,10 @@ CLI's `catalog validate` can run exactly the same checks on files.
 
 from __future__ import annotations
 
+import glob
 import logging
 from dataclasses import dataclass, field
+from pathlib import PurePosixPath
 from typing import Any
 
 from greenroom.catalog.model import Relation, entity_ref_of, find_kind, validate_entity
@@ -15,7 +17,7 @@ from greenroom.catalog.processing.locations import MANAGED_BY_LOCATION, MANAGED_
 from greenroom.catalog.processing.rules import CatalogRules
 from greenroom.catalog.processing.types import DeferredEntity, ProcessingContext, ProcessingEnvironment, Unchanged
 from greenroom.catalog.reading import has_placeholders, locate_field_line, resolve_placeholders
-from greenroom.errors import GreenroomError
+from greenroom.errors import GreenroomError, NotAllowedError
 from greenroom.jsonutil import sha1_hex
 
 log = logging.getLogger(__name__)
@@ -47,6 +49,12 @@ def _annotation(entity: dict[str, Any], key: str) -> str | None:
 def placeholder_root(env: ProcessingEnvironment, location: str, origin: str | None) -> str:
     """Placeholders may read anywhere under the origin location's root, never outside it."""
     if origin and origin.split(":", 1)[0] == location.split(":", 1)[0]:
+        type_, _, target = origin.partition(":")
+        if type_ == "file" and glob.has_magic(target):
+            # `./services/*/catalog-info.yaml`: the root is the folder above the wildcard.
+            parts = PurePosixPath(target).parts
+            fixed = parts[: next(i for i, part in enumerate(parts) if glob.has_magic(part))]
+            return f"file:{PurePosixPath(*fixed)}"
         return env.readers.root_of(origin)
     return env.readers.root_of(location)
 
@@ -89,6 +97,7 @@ def process_entity(
             context.relations.extend(definition.relations(entity))
         for processor in env.processors:
             entity = processor.process(entity, context)
+        _check_children(context, rules)
     except Unchanged:
         return Outcome(ok=True, unchanged=True)
     except GreenroomError as error:
@@ -99,6 +108,11 @@ def process_entity(
         log.exception("processor failed on %s", context.entity_ref)
         wrapped = GreenroomError(f"Processor failed: {error}", file=location, line=source_line)
         return Outcome(ok=False, errors=[wrapped])
+    for error in context.errors:
+        # Processors that report rather than raise may not know where they are; errors
+        # about another file (a Location's target) keep their own position.
+        if error.file in (None, location):
+            error.at(file=location, line=source_line)
     return Outcome(
         ok=True,
         entity=entity,
@@ -109,6 +123,24 @@ def process_entity(
         preserve_location_keys=context.preserve_location_keys,
         input_hash=context.input_hash if fingerprinted else None,
     )
+
+
+def _check_children(context: ProcessingContext, rules: CatalogRules) -> None:
+    """Children of any processor obey `catalog.rules`, not only those of Locations."""
+    allowed = []
+    for child in context.children:
+        kind = child.entity.get("kind")
+        if isinstance(kind, str) and rules.is_allowed(kind, location=child.location_key, origin=context.origin):
+            allowed.append(child)
+        else:
+            context.add_error(
+                NotAllowedError(
+                    f"Entity {entity_ref_of(child.entity)} at {child.location_key}, originated at {context.origin}, "
+                    "is not of an allowed kind for that location",
+                    file=child.location_key, line=child.line, field="kind",
+                )
+            )
+    context.children = allowed
 
 
 def pure_input_hash(unprocessed_hash: str, env: ProcessingEnvironment) -> str:

@@ -210,8 +210,10 @@ def replace_children(
         )
     }
     # An entity that another emitter holds, from another file, is a conflict; one whose
-    # old emitter has let it go (no parent left) is taken over.
-    candidates = [c.entity_ref for c in children if c.entity_ref in existing and existing[c.entity_ref][0] not in (None, c.location_key)]
+    # old emitter has let it go (no parent left) is taken over. Provider entities have
+    # no file (None): a catalog file naming one of them conflicts too, so no file can
+    # replace a root Location.
+    candidates = [c.entity_ref for c in children if c.entity_ref in existing and existing[c.entity_ref][0] != c.location_key]
     held = set()
     if candidates:
         held = {
@@ -263,6 +265,13 @@ def replace_children(
         [(source_key, source_ref, t) for t in targets],
     )
     return ChildrenWrite(conflicts, old_targets - set(targets))
+
+
+def emitters_among(conn: Connection, refs: Iterable[str]) -> set[str]:
+    """Which of these entities have children."""
+    return {
+        r for (r,) in _in(conn, "SELECT DISTINCT source_entity_ref FROM refresh_state_references WHERE source_entity_ref IN :values", refs)
+    }
 
 
 def parents_of(conn: Connection, refs: Iterable[str]) -> set[str]:

@@ -28,7 +28,7 @@ import httpx
 
 from greenroom.errors import ConfigError, InputError, NotAllowedError
 
-__all__ = ["HostRule", "ReadingPolicy"]
+__all__ = ["HostRule", "ReadingPolicy", "check_host", "check_path_prefixes"]
 
 _DEFAULT_PORTS = {"http": 80, "https": 443, "ssh": 22}
 
@@ -168,28 +168,51 @@ def _number(value: Any, key: str, kind: type) -> Any:
     return kind(value)
 
 
+def check_host(host: Any) -> str:
+    """The syntax check of one ``reading.allow[].host``; returns it stripped.
+
+    Raises ValueError with a message meant to follow the key (``...host: <message>``).
+    The configuration loader calls this too, so a bad host fails at start for every
+    command, with the same wording as here.
+    """
+    if not isinstance(host, str) or not host.strip():
+        raise ValueError("must be a non-empty string")
+    host = host.strip()
+    if not all(c.isalnum() or c in "-._*:[]%" for c in host):
+        raise ValueError(f"must be a host name with an optional port, got {host!r}")
+    if "*" in host and (not host.startswith("*.") or "*" in host[2:]):
+        raise ValueError(f"may only use a wildcard as a leading '*.', got {host!r}")
+    name, port = _split_host_port(host)
+    if not name or name == "*.":
+        raise ValueError(f"must be a host name with an optional port, got {host!r}")
+    if port is not None and port > 65535:
+        raise ValueError(f"bad port in {host!r}")
+    return host
+
+
+def check_path_prefixes(paths: Any) -> tuple[str, ...]:
+    """The check of ``reading.allow[].paths``: a list of paths starting with '/'."""
+    if not isinstance(paths, list | tuple) or not all(
+        isinstance(p, str) and p.startswith("/") for p in paths
+    ):
+        raise ValueError("must be a list of paths starting with '/'")
+    return tuple(paths)
+
+
 def _host_rule(item: Any, key: str) -> HostRule:
     if not isinstance(item, dict):
         raise ConfigError(f"{key} must be an object like {{host: example.com}}")
     for k in item:
         if k not in ("host", "paths"):
             raise ConfigError(f"{key}.{k} is not a known setting (known: host, paths)")
-    host = item.get("host")
-    if not isinstance(host, str) or not host.strip():
-        raise ConfigError(f"{key}.host must be a non-empty string")
-    if "/" in host or "@" in host:
-        raise ConfigError(f"{key}.host must be a host name with an optional port, got {host!r}")
-    if "*" in host and (not host.startswith("*.") or "*" in host[2:]):
-        raise ConfigError(f"{key}.host may only use a wildcard as a leading '*.', got {host!r}")
     try:
-        _split_host_port(host)
+        host = check_host(item.get("host"))
     except ValueError as e:
         raise ConfigError(f"{key}.host: {e}") from None
     paths = item.get("paths")
     if paths is not None:
-        if not isinstance(paths, list) or not all(
-            isinstance(p, str) and p.startswith("/") for p in paths
-        ):
-            raise ConfigError(f"{key}.paths must be a list of paths starting with '/'")
-        paths = tuple(paths)
-    return HostRule(host.strip(), paths)
+        try:
+            paths = check_path_prefixes(paths)
+        except ValueError as e:
+            raise ConfigError(f"{key}.paths: {e}") from None
+    return HostRule(host, paths)
