@@ -79,7 +79,7 @@ def main() -> None:
     parser.add_argument("--catalog", type=Path, help="ingest this catalog folder (its catalog-info.yaml) instead")
     parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
-    parser.add_argument("--batch-size", type=int, default=1000)
+    parser.add_argument("--batch-size", type=int, default=2500)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--keep", action="store_true", help="keep the work folder and database")
     args = parser.parse_args()

@@ -154,3 +154,24 @@ def test_validate_refuses_a_huge_file_without_reading_it(tmp_path: Path) -> None
     assert [(p.path, p.line, p.message.split(":")[0]) for p in problems] == [
         (str(huge), None, "InputError")
     ]
+
+
+def test_github_format_escapes_the_properties() -> None:
+    from greenroom.catalog.lint import Problem
+
+    problem = Problem("dir,a:b/100%\r\n.yaml", 3, "spec.a,b:c", "bad: 50%\r\nnext, line")
+    assert problem.format("github") == (
+        "::error file=dir%2Ca%3Ab/100%25%0D%0A.yaml,line=3,title=spec.a%2Cb%3Ac"
+        "::bad: 50%25%0D%0Anext, line"
+    )
+    assert Problem("x.yaml", None, None, "m").format("github") == "::error file=x.yaml,line=1::m"
+
+
+def test_github_format_on_a_file_whose_name_has_a_comma(tmp_path: Path) -> None:
+    bad = write(tmp_path / "a,b.yaml", component("Bad Name"))
+    result = greenroom("catalog", "validate", "--format", "github", str(bad))
+    assert result.returncode == 1
+    escaped = str(bad).replace(",", "%2C")
+    assert result.stdout.startswith(
+        f"::error file={escaped},line=4,title=metadata.name::InputError: "
+    )

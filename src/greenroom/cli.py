@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -24,7 +25,10 @@ app.add_typer(catalog_app, name="catalog")
 console = Console(stderr=True)
 
 ConfigOption = Annotated[
-    Path | None, typer.Option("--config", "-c", help="greenroom.yaml (default: $GREENROOM_CONFIG)", show_default=False)
+    Path | None,
+    typer.Option(
+        "--config", "-c", help="greenroom.yaml (default: $GREENROOM_CONFIG)", show_default=False
+    ),
 ]
 
 
@@ -32,7 +36,8 @@ def _config(path: Path | None) -> Config:
     try:
         return load_config(path)
     except ConfigError as error:
-        console.print(f"[red]Invalid configuration[/red]\n{error}")
+        # One line per message, not wrapped at the terminal width: easy to read and to grep.
+        console.print(f"[red]Invalid configuration[/red]\n{escape(str(error))}", soft_wrap=True)
         raise typer.Exit(2) from None
 
 
@@ -52,11 +57,26 @@ def demo_config(config: Config) -> Config:
     """The config plus the demo catalog, with rules letting in every kind it holds."""
     from greenroom.demo import demo_location_target
 
-    data = config.model_dump(by_alias=True, exclude={"base_dir"})
-    data["catalog"]["locations"] = [*data["catalog"]["locations"], {"type": "file", "target": demo_location_target()}]
+    data = config.model_dump(by_alias=True)
+    data["catalog"]["locations"] = [
+        *data["catalog"]["locations"],
+        {"type": "file", "target": demo_location_target()},
+    ]
     data["catalog"]["rules"] = [
         *data["catalog"]["rules"],
-        {"allow": ["Component", "API", "Resource", "System", "Domain", "Group", "User", "Location", "Template"]},
+        {
+            "allow": [
+                "Component",
+                "API",
+                "Resource",
+                "System",
+                "Domain",
+                "Group",
+                "User",
+                "Location",
+                "Template",
+            ]
+        },
     ]
     result = config_from_dict(data, base_dir=config.base_dir)
     result.data_dir = config.data_dir
@@ -83,14 +103,18 @@ def serve(
     portal = _portal(config)
     host = host or config.server.host
     port = port if port is not None else config.server.port
-    console.print(f"Greenroom on [bold]http://{host}:{port}[/bold]  (database: {portal.db.dialect.name})")
+    console.print(
+        f"Greenroom on [bold]http://{host}:{port}[/bold]  (database: {portal.db.dialect.name})"
+    )
     uvicorn.run(create_app(portal, worker_count=workers), host=host, port=port, log_level="info")
 
 
 @app.command()
 def worker(
     config_path: ConfigOption = None,
-    until_idle: Annotated[bool, typer.Option("--until-idle", help="Exit once no work is left (batch ingest).")] = False,
+    until_idle: Annotated[
+        bool, typer.Option("--until-idle", help="Exit once no work is left (batch ingest).")
+    ] = False,
 ) -> None:
     """Run only catalog workers (scale out by starting more of these)."""
     _logging("WARNING" if until_idle else "INFO")
@@ -115,15 +139,34 @@ def migrate(config_path: ConfigOption = None) -> None:
 
 @catalog_app.command("validate")
 def catalog_validate(
-    paths: Annotated[list[str], typer.Argument(help="Files, directories (searched for *.yaml/*.yml) or globs.")],
+    paths: Annotated[
+        list[str], typer.Argument(help="Files, directories (searched for *.yaml/*.yml) or globs.")
+    ],
     config_path: ConfigOption = None,
     output: Annotated[str, typer.Option("--format", help="text or github")] = "text",
+    root: Annotated[
+        Path | None,
+        typer.Option(
+            "--root",
+            help="Folder that placeholders ($text, $json, $yaml) may read under "
+            "(default: the current folder).",
+            exists=True,
+            file_okay=False,
+            dir_okay=True,
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
-    """Lint catalog files like a CI step: one `file:line: message` per error, exit 1 on errors."""
+    """Lint catalog files like a CI step: one `file:line: message` per error, exit 1 on errors.
+
+    Placeholders may read files anywhere under the root folder, as they may under
+    the root of a location during ingestion: run it at the repository root, or
+    give --root. A file outside the root is checked with its own folder as root.
+    """
     from greenroom.catalog.lint import lint_paths
 
     config = _config(config_path)
-    problems, checked = lint_paths(paths, config)
+    problems, checked = lint_paths(paths, config, root=root)
     for problem in problems:
         typer.echo(problem.format(output))
     if problems:
@@ -134,19 +177,36 @@ def catalog_validate(
 
 @catalog_app.command("import")
 def catalog_import(
-    target: Annotated[str, typer.Argument(help="A catalog file path, a URL, or git:<remote>[//path][?ref=...]")],
+    target: Annotated[
+        str,
+        # Help texts are rich markup: `[//path]` would be read as a closing tag.
+        typer.Argument(
+            help=escape("A catalog file path, a URL, or git:<remote>[//path][?ref=...]")
+        ),
+    ],
     config_path: ConfigOption = None,
 ) -> None:
-    """Register a location and ingest it now, showing progress and a summary."""
+    """Register a location and ingest it now, showing progress and a summary.
+
+    The summary counts the entities the location brings in (its Location entity
+    and everything below it), lists those with errors, and exits with status 1
+    when any of them has errors. Errors elsewhere in the catalog are not shown.
+    """
     _logging("WARNING")
     config = _config(config_path)
     type_, location = _classify_target(target)
     portal = _portal(config)
     catalog = portal.catalog
-    catalog.add_location(type_, location)
+    stored, _ = catalog.add_location(type_, location)
     with Progress(
-        TextColumn("[bold]ingesting[/bold]"), BarColumn(), TextColumn("{task.completed} processed, {task.fields[due]} due, {task.fields[stitch]} to stitch"),
-        TimeElapsedColumn(), console=console, transient=True,
+        TextColumn("[bold]ingesting[/bold]"),
+        BarColumn(),
+        TextColumn(
+            "{task.completed} processed, {task.fields[due]} due, {task.fields[stitch]} to stitch"
+        ),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
     ) as progress:
         task = progress.add_task("ingest", total=None, due=0, stitch=0)
 
@@ -154,19 +214,28 @@ def catalog_import(
             progress.update(task, completed=done, total=done + due + stitch, due=due, stitch=stitch)
 
         stats = catalog.process_until_idle(progress=report)
-    table = Table(title=f"{type_}:{location}")
+    # Only what this location brings in: its Location entity and its descendants.
+    refs = {stored.entity_ref, *catalog.descendants(stored.entity_ref)}
+    out = Console()
+    # The title on a line of its own: a table title would wrap at the table's width.
+    out.print(f"Entities from {type_}:{location}", markup=False, highlight=False, soft_wrap=True)
+    table = Table()
     table.add_column("kind")
     table.add_column("entities", justify="right")
-    for kind, count in catalog.counts_by_kind().items():
-        table.add_row(kind, str(count))
-    Console().print(table)
-    errors = catalog.processing_errors()
+    for kind, count in catalog.counts_by_kind(refs).items():
+        table.add_row(escape(kind), str(count))
+    out.print(table)
+    errors = catalog.processing_errors(refs)
     for ref, items in errors:
         for item in items:
             pos = item.get("sourceLocation", {})
             where = f"{pos.get('file', '')}:{pos.get('line', '')} " if pos else ""
-            console.print(f"[red]error[/red] {ref}: {where}{item['name']}: {item['message']}")
-    console.print(f"{stats.processed} processed, {stats.stitched} stitched, {len(errors)} entities with errors")
+            message = f"{ref}: {where}{item.get('name')}: {item.get('message')}"
+            console.print(f"[red]error[/red] {escape(message)}")
+    console.print(
+        f"{stats.processed} processed, {stats.stitched} stitched; "
+        f"{len(errors)} of the location's entities with errors"
+    )
     if errors:
         raise typer.Exit(1)
 
@@ -178,7 +247,7 @@ def _classify_target(target: str) -> tuple[str, str]:
         return "url", target
     path = Path(target)
     if not path.exists():
-        console.print(f"[red]No such file:[/red] {target}")
+        console.print(f"[red]No such file:[/red] {escape(target)}")
         raise typer.Exit(2)
     return "file", str(path.resolve())
 
@@ -187,6 +256,5 @@ def main() -> None:
     try:
         app()
     except GreenroomError as error:
-        console.print(f"[red]{error.name}[/red]: {error}")
+        console.print(f"[red]{error.name}[/red]: {escape(str(error))}")
         sys.exit(1)
-

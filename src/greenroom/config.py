@@ -85,7 +85,7 @@ class CatalogConfig(_Section):
     rules: list[CatalogRule] = [CatalogRule(allow=["Component", "API", "Location"])]
     processing_interval: float = Field(default=120.0, alias="processingInterval", gt=0)
     orphan_strategy: Literal["delete", "keep"] = Field(default="delete", alias="orphanStrategy")
-    batch_size: int = Field(default=1000, alias="batchSize", ge=1, le=20000)
+    batch_size: int = Field(default=2500, alias="batchSize", ge=1, le=20000)
     lease_seconds: float = Field(default=60.0, alias="leaseSeconds", gt=0)
 
     @field_validator("processing_interval", mode="before")
@@ -201,7 +201,9 @@ def substitute_env(value: Any, path: str = "") -> Any:
                 return current or default
             if current is not None:
                 return current
-            raise ConfigError(f"{path or '<root>'}: environment variable {name} is not set", field=path)
+            raise ConfigError(
+                f"{path or '<root>'}: environment variable {name} is not set", field=path
+            )
 
         return _ENV_REF.sub(repl, value)
     if isinstance(value, dict):
@@ -219,7 +221,9 @@ def _describe(error: ValidationError, source: str) -> str:
     return "\n".join(lines)
 
 
-def config_from_dict(data: dict[str, Any] | None, *, source: str = "<config>", base_dir: Path | None = None) -> Config:
+def config_from_dict(
+    data: dict[str, Any] | None, *, source: str = "<config>", base_dir: Path | None = None
+) -> Config:
     """Validate an already-parsed config mapping; every error message starts with `source: `."""
     try:
         data = substitute_env(data or {})

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import pluggy
@@ -11,8 +11,9 @@ from sqlalchemy import Engine, func, select, text
 
 from greenroom.catalog.processing.engine import CatalogEngine, EngineStats
 from greenroom.catalog.providers import LocationStore, RegisteredLocationProvider, StoredLocation
-from greenroom.catalog.tables import final_entities, refresh_state
+from greenroom.catalog.tables import final_entities, refresh_state, refresh_state_references, search
 from greenroom.config import Config
+from greenroom.db.bulk import chunks
 from greenroom.db.transactions import write_transaction
 from greenroom.jsonutil import loads
 
@@ -24,7 +25,9 @@ class CatalogService:
         self.db = db
         self.config = config
         self.locations = LocationStore(db)
-        self.engine = CatalogEngine(db, config, pm, providers=[RegisteredLocationProvider(self.locations)])
+        self.engine = CatalogEngine(
+            db, config, pm, providers=[RegisteredLocationProvider(self.locations)]
+        )
 
     def add_location(self, type_: str, target: str) -> tuple[StoredLocation, bool]:
         return self.locations.add(type_, target)
@@ -34,40 +37,84 @@ class CatalogService:
         with write_transaction(self.db) as conn:
             conn.execute(refresh_state.update().values(next_update_at=time.time()))
 
-    def process_until_idle(self, progress: Callable[[int, int, int], None] | None = None) -> EngineStats:
+    def process_until_idle(
+        self, progress: Callable[[int, int, int], None] | None = None
+    ) -> EngineStats:
         return self.engine.run_until_idle(progress=progress)
 
     def entity_by_ref(self, ref: str) -> dict[str, Any] | None:
         with self.db.connect() as conn:
             body = conn.execute(
-                select(final_entities.c.final_entity).where(final_entities.c.entity_ref == ref.lower())
+                select(final_entities.c.final_entity).where(
+                    final_entities.c.entity_ref == ref.lower()
+                )
             ).scalar_one_or_none()
         return loads(body) if body else None
 
-    def counts_by_kind(self) -> dict[str, int]:
+    def counts_by_kind(self, refs: Iterable[str] | None = None) -> dict[str, int]:
+        """Served entities per kind: of the whole catalog, or of the entities in `refs`."""
+        kind = func.coalesce(search.c.original_value, search.c.value)
+        query = select(kind, func.count()).where(search.c.key == "kind").group_by(kind)
+        counts: dict[str, int] = {}
         with self.db.connect() as conn:
-            rows = conn.execute(
-                text(
-                    "SELECT coalesce(original_value, value), count(*) FROM search"
-                    " WHERE key = 'kind' GROUP BY coalesce(original_value, value) ORDER BY 1"
-                )
-            ).all()
-        return {kind: count for kind, count in rows}
+            if refs is None:
+                rows = conn.execute(query).all()
+            else:
+                rows = []
+                joined = query.join(final_entities, final_entities.c.id == search.c.entity_id)
+                for part in chunks(sorted({r.lower() for r in refs})):
+                    rows += conn.execute(joined.where(final_entities.c.entity_ref.in_(part))).all()
+        for name, count in rows:
+            counts[name] = counts.get(name, 0) + count
+        return dict(sorted(counts.items()))
 
     def relation_count(self) -> int:
         with self.db.connect() as conn:
-            return conn.execute(text("SELECT count(*) FROM search WHERE key LIKE 'relations.%'")).scalar_one()
+            return conn.execute(
+                text("SELECT count(*) FROM search WHERE key LIKE 'relations.%'")
+            ).scalar_one()
 
     def entity_count(self) -> int:
         with self.db.connect() as conn:
             return conn.execute(select(func.count()).select_from(final_entities)).scalar_one()
 
-    def processing_errors(self) -> list[tuple[str, list[dict[str, Any]]]]:
-        """Every entity whose last processing reported errors, with the serialized errors."""
+    def processing_errors(
+        self, refs: Iterable[str] | None = None
+    ) -> list[tuple[str, list[dict[str, Any]]]]:
+        """Entities whose last processing reported errors (all, or those in `refs`), by ref."""
+        query = select(refresh_state.c.entity_ref, refresh_state.c.errors).where(
+            refresh_state.c.errors.is_not(None)
+        )
         with self.db.connect() as conn:
-            rows = conn.execute(
-                select(refresh_state.c.entity_ref, refresh_state.c.errors)
-                .where(refresh_state.c.errors.is_not(None))
-                .order_by(refresh_state.c.entity_ref)
-            ).all()
-        return [(ref, loads(errors)) for ref, errors in rows]
+            if refs is None:
+                rows = conn.execute(query).all()
+            else:
+                rows = []
+                for part in chunks(sorted({r.lower() for r in refs})):
+                    rows += conn.execute(query.where(refresh_state.c.entity_ref.in_(part))).all()
+        return [(ref, loads(errors)) for ref, errors in sorted(rows, key=lambda row: row[0])]
+
+    def descendants(self, ref: str) -> set[str]:
+        """Every entity `ref` brought in, directly or through the entities it brought in.
+
+        Follows `refresh_state_references` one level at a time, each level with a
+        few set-based queries (whatever the number of entities on it). `ref` itself
+        is not included, unless it is its own descendant through a cycle.
+        """
+        edges = refresh_state_references.c
+        found: set[str] = set()
+        frontier = {ref.lower()}
+        with self.db.connect() as conn:
+            while frontier:
+                targets: set[str] = set()
+                for part in chunks(sorted(frontier)):
+                    targets.update(
+                        conn.execute(
+                            select(edges.target_entity_ref)
+                            .distinct()
+                            .where(edges.source_entity_ref.in_(part))
+                        ).scalars()
+                    )
+                frontier = targets - found
+                found |= frontier
+        return found
