@@ -30,12 +30,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from greenroom.catalog.model import BUILTIN_KIND_NAMES
+
 PG_URL = os.environ.get("GREENROOM_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
-ALL_KINDS = ["Component", "API", "Resource", "System", "Domain", "Group", "User", "Location", "Template"]
 
 
 def _pg_admin_url() -> str:
-    return make_url(PG_URL).set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+    return (
+        make_url(PG_URL).set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+    )
 
 
 def fresh_database(kind: str, work: Path) -> tuple[str, callable]:
@@ -74,9 +77,13 @@ def run_workers(config: Path, workers: int) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--n", type=int, default=10_000, help="entities to generate")
-    parser.add_argument("--catalog", type=Path, help="ingest this catalog folder (its catalog-info.yaml) instead")
+    parser.add_argument(
+        "--catalog", type=Path, help="ingest this catalog folder (its catalog-info.yaml) instead"
+    )
     parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--batch-size", type=int, default=2500)
@@ -90,7 +97,7 @@ def main() -> None:
         if args.catalog:
             catalog = args.catalog.resolve()
         else:
-            from bench.gen_catalog import generate  # noqa: PLC0415
+            from bench.gen_catalog import generate
 
             catalog = work / "catalog"
             generate(args.n, catalog, seed=args.seed)
@@ -102,15 +109,21 @@ def main() -> None:
                     "dataDir": str(work / "data"),
                     "database": {"url": url},
                     "catalog": {
-                        "rules": [{"allow": ALL_KINDS}],
-                        "locations": [{"type": "file", "target": str(catalog / "catalog-info.yaml")}],
+                        "rules": [{"allow": list(BUILTIN_KIND_NAMES)}],
+                        "locations": [
+                            {"type": "file", "target": str(catalog / "catalog-info.yaml")}
+                        ],
                         "processingInterval": {"hours": 24},
                         "batchSize": args.batch_size,
                     },
                 }
             )
         )
-        subprocess.run([sys.executable, "-m", "greenroom", "migrate", "-c", str(config)], check=True, capture_output=True)
+        subprocess.run(
+            [sys.executable, "-m", "greenroom", "migrate", "-c", str(config)],
+            check=True,
+            capture_output=True,
+        )
         seconds = run_workers(config, args.workers)
 
         from greenroom.config import load_config

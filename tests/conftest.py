@@ -57,5 +57,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 def examples_dir() -> Path:
     folder = EXAMPLES / "packages" / "catalog-model" / "examples"
     if not folder.is_dir():
-        pytest.skip(f"the Backstage example catalog is not present (expected at shared/reference/backstage-examples, {folder})")
+        pytest.skip(
+            f"the Backstage example catalog is not present (expected at shared/reference/backstage-examples, {folder})"
+        )
     return folder

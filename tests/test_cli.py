@@ -14,19 +14,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from .catalog.helpers import component, write
+from greenroom.catalog.model import BUILTIN_KIND_NAMES
 
-ALL_KINDS = [
-    "Component",
-    "API",
-    "Resource",
-    "System",
-    "Domain",
-    "Group",
-    "User",
-    "Location",
-    "Template",
-]
+from .catalog.helpers import component, write
 
 
 def greenroom(
@@ -80,7 +70,7 @@ def test_import_shows_a_summary_and_persists(tmp_path: Path) -> None:
         tmp_path / "catalog-info.yaml", component("svc-a") + "---\n" + component("svc-b")
     )
     config = tmp_path / "greenroom.yaml"
-    config.write_text(yaml.safe_dump({"catalog": {"rules": [{"allow": ALL_KINDS}]}}))
+    config.write_text(yaml.safe_dump({"catalog": {"rules": [{"allow": list(BUILTIN_KIND_NAMES)}]}}))
     result = greenroom("catalog", "import", str(catalog), "-c", str(config))
     assert result.returncode == 0, result.stderr
     assert "Component" in result.stdout and "2" in result.stdout
@@ -219,7 +209,7 @@ def test_import_reports_only_the_errors_of_what_it_brings_in(tmp_path: Path) -> 
         yaml.safe_dump(
             {
                 "catalog": {
-                    "rules": [{"allow": ALL_KINDS}],
+                    "rules": [{"allow": list(BUILTIN_KIND_NAMES)}],
                     "locations": [{"type": "file", "target": str(elsewhere)}],
                 }
             }

@@ -14,7 +14,7 @@ from greenroom.plugins import collect, make_plugin_manager
 
 from .catalog.helpers import component, location_ref, make_portal, status_messages, write
 
-PLUGIN = '''
+PLUGIN = """
 from greenroom.catalog.model import KindDefinition, Relation
 from greenroom.hookspecs import hookimpl
 
@@ -41,7 +41,7 @@ class Stamp:
 @hookimpl
 def catalog_processors(config):
     return [Stamp()]
-'''
+"""
 
 
 @pytest.fixture
@@ -56,16 +56,32 @@ def test_builtin_kinds_come_through_the_hooks() -> None:
     pm = make_plugin_manager(config_from_dict({}))
     kinds = collect(pm.hook.catalog_kinds())
     assert all(isinstance(k, KindDefinition) for k in kinds)
-    assert {k.kind for k in kinds} >= {"Component", "API", "Resource", "System", "Domain", "Group", "User", "Location", "Template"}
+    assert {k.kind for k in kinds} >= {
+        "Component",
+        "API",
+        "Resource",
+        "System",
+        "Domain",
+        "Group",
+        "User",
+        "Location",
+        "Template",
+    }
 
 
 def test_unknown_plugin_module_is_a_config_error() -> None:
-    with pytest.raises(ConfigError, match="plugins.0: cannot import plugin module 'no_such_plugin_module'"):
+    with pytest.raises(
+        ConfigError, match=r"plugins\.0: cannot import plugin module 'no_such_plugin_module'"
+    ):
         make_plugin_manager(config_from_dict({"plugins": ["no_such_plugin_module"]}))
 
 
-def test_plugin_from_config_adds_a_kind_and_a_processor(database_url: str, tmp_path: Path, plugin_module: str) -> None:
-    catalog = write(tmp_path / "c.yaml", """\
+def test_plugin_from_config_adds_a_kind_and_a_processor(
+    database_url: str, tmp_path: Path, plugin_module: str
+) -> None:
+    catalog = write(
+        tmp_path / "c.yaml",
+        """\
 apiVersion: example.com/v1
 kind: Widget
 metadata:
@@ -79,10 +95,15 @@ metadata:
   name: bad-widget
 spec:
   size: large
-""")
+""",
+    )
     portal = make_portal(
-        database_url, tmp_path,
-        {"locations": [{"type": "file", "target": str(catalog)}], "rules": [{"allow": ["Widget", "Location"]}]},
+        database_url,
+        tmp_path,
+        {
+            "locations": [{"type": "file", "target": str(catalog)}],
+            "rules": [{"allow": ["Widget", "Location"]}],
+        },
         plugins=[plugin_module],
     )
     portal.catalog.process_until_idle()
@@ -120,22 +141,33 @@ def catalog_processors(config):
 '''
 
 
-def test_children_of_plugin_processors_obey_rules_and_go_away(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_children_of_plugin_processors_obey_rules_and_go_away(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     (tmp_path / "docs_emitter.py").write_text(EMITTER)
     monkeypatch.syspath_prepend(str(tmp_path))
-    labelled = component("portal", extra="") .replace("metadata:\n  name: portal", "metadata:\n  name: portal\n  labels:\n    docs: 'yes'")
+    labelled = component("portal", extra="").replace(
+        "metadata:\n  name: portal", "metadata:\n  name: portal\n  labels:\n    docs: 'yes'"
+    )
     catalog = write(tmp_path / "c.yaml", labelled)
     try:
         portal = make_portal(
-            database_url, tmp_path,
-            {"locations": [{"type": "file", "target": str(catalog)}], "rules": [{"allow": ["Component", "Resource", "Location"]}]},
+            database_url,
+            tmp_path,
+            {
+                "locations": [{"type": "file", "target": str(catalog)}],
+                "rules": [{"allow": ["Component", "Resource", "Location"]}],
+            },
             plugins=["docs_emitter"],
         )
         portal.catalog.process_until_idle()
         assert portal.catalog.entity_by_ref("resource:default/portal-docs") is not None
         assert portal.catalog.entity_by_ref("group:default/portal-docs") is None
         errors = dict(portal.catalog.processing_errors())["component:default/portal"]
-        assert errors[0]["name"] == "NotAllowedError" and "group:default/portal-docs" in errors[0]["message"]
+        assert (
+            errors[0]["name"] == "NotAllowedError"
+            and "group:default/portal-docs" in errors[0]["message"]
+        )
 
         write(tmp_path / "c.yaml", component("portal"))
         portal.catalog.refresh_all()

@@ -27,7 +27,10 @@ def create_app(portal: Portal, *, run_workers: bool = True, worker_count: int = 
         if run_workers:
             for index in range(worker_count):
                 thread = threading.Thread(
-                    target=portal.catalog.engine.run_forever, args=(stop,), name=f"catalog-worker-{index}", daemon=True
+                    target=portal.catalog.engine.run_forever,
+                    args=(stop,),
+                    name=f"catalog-worker-{index}",
+                    daemon=True,
                 )
                 thread.start()
                 threads.append(thread)

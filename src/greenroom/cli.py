@@ -55,29 +55,13 @@ def _logging(level: str = "INFO") -> None:
 
 def demo_config(config: Config) -> Config:
     """The config plus the demo catalog, with rules letting in every kind it holds."""
+    from greenroom.catalog.model import BUILTIN_KIND_NAMES
     from greenroom.demo import demo_location_target
 
     data = config.model_dump(by_alias=True)
-    data["catalog"]["locations"] = [
-        *data["catalog"]["locations"],
-        {"type": "file", "target": demo_location_target()},
-    ]
-    data["catalog"]["rules"] = [
-        *data["catalog"]["rules"],
-        {
-            "allow": [
-                "Component",
-                "API",
-                "Resource",
-                "System",
-                "Domain",
-                "Group",
-                "User",
-                "Location",
-                "Template",
-            ]
-        },
-    ]
+    # The rules go with the demo location only, so they widen nothing else.
+    demo = {"type": "file", "target": demo_location_target(), "rules": [{"allow": list(BUILTIN_KIND_NAMES)}]}
+    data["catalog"]["locations"] = [*data["catalog"]["locations"], demo]
     result = config_from_dict(data, base_dir=config.base_dir)
     result.data_dir = config.data_dir
     return result

@@ -23,7 +23,11 @@ class SourcePosition:
     field: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {k: v for k, v in (("file", self.file), ("line", self.line), ("field", self.field)) if v is not None}
+        return {
+            k: v
+            for k, v in (("file", self.file), ("line", self.line), ("field", self.field))
+            if v is not None
+        }
 
     def describe(self) -> str:
         """`file:line` (or what of it is known), for CLI output and messages."""
@@ -58,7 +62,9 @@ class GreenroomError(Exception):
     def position(self) -> SourcePosition:
         return SourcePosition(self.file, self.line, self.field)
 
-    def at(self, *, file: str | None = None, line: int | None = None, field: str | None = None) -> GreenroomError:
+    def at(
+        self, *, file: str | None = None, line: int | None = None, field: str | None = None
+    ) -> GreenroomError:
         """Fill in position parts that are still unknown; returns self for chaining."""
         self.file = self.file or file
         self.line = self.line or line

@@ -14,12 +14,12 @@ from greenroom.errors import ConfigError
 ENTRY_POINT_GROUP = "greenroom.plugins"
 
 # Built-in behaviour ships as plugins through the same hooks third parties use.
-DEFAULT_PLUGINS: tuple[str, ...] = (
-    "greenroom.catalog.default_plugin",
-)
+DEFAULT_PLUGINS: tuple[str, ...] = ("greenroom.catalog.default_plugin",)
 
 
-def make_plugin_manager(config: Config | None = None, *, extra: Iterable[object] = ()) -> pluggy.PluginManager:
+def make_plugin_manager(
+    config: Config | None = None, *, extra: Iterable[object] = ()
+) -> pluggy.PluginManager:
     """A plugin manager with the default plugins, installed plugins and the config's plugins."""
     pm = pluggy.PluginManager(hookspecs.PROJECT)
     pm.add_hookspecs(hookspecs)
@@ -30,7 +30,10 @@ def make_plugin_manager(config: Config | None = None, *, extra: Iterable[object]
         try:
             module = importlib.import_module(name)
         except ImportError as exc:
-            raise ConfigError(f"plugins.{index}: cannot import plugin module {name!r}: {exc}", field=f"plugins.{index}") from None
+            raise ConfigError(
+                f"plugins.{index}: cannot import plugin module {name!r}: {exc}",
+                field=f"plugins.{index}",
+            ) from None
         if not pm.is_registered(module):
             pm.register(module, name=name)
     for plugin in extra:

@@ -6,18 +6,19 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
+from greenroom.catalog.model import BUILTIN_KIND_NAMES
 from greenroom.catalog.providers import location_entity_name
 from greenroom.config import config_from_dict
 from greenroom.portal import Portal
 
-ALL_KINDS = ["Component", "API", "Resource", "System", "Domain", "Group", "User", "Location", "Template"]
 
-
-def make_portal(database_url: str, tmp_path: Path, catalog: dict[str, Any] | None = None, **sections: Any) -> Portal:
+def make_portal(
+    database_url: str, tmp_path: Path, catalog: dict[str, Any] | None = None, **sections: Any
+) -> Portal:
     data: dict[str, Any] = {
         "dataDir": str(tmp_path / "data"),
         "database": {"url": database_url},
-        "catalog": {"rules": [{"allow": ALL_KINDS}], **(catalog or {})},
+        "catalog": {"rules": [{"allow": list(BUILTIN_KIND_NAMES)}], **(catalog or {})},
         **sections,
     }
     portal = Portal(config_from_dict(data, base_dir=tmp_path))

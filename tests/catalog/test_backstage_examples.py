@@ -18,8 +18,16 @@ def test_backstage_example_catalog(database_url: str, tmp_path: Path, examples_d
             "rules": [{"allow": ["Component", "API", "Resource", "System", "Domain", "Location"]}],
             "locations": [
                 {"type": "file", "target": str(examples_dir / "all.yaml")},
-                {"type": "file", "target": str(examples_dir / "acme-corp.yaml"), "rules": [{"allow": ["User", "Group"]}]},
-                {"type": "file", "target": f"{templates}/*/template.yaml", "rules": [{"allow": ["Template"]}]},
+                {
+                    "type": "file",
+                    "target": str(examples_dir / "acme-corp.yaml"),
+                    "rules": [{"allow": ["User", "Group"]}],
+                },
+                {
+                    "type": "file",
+                    "target": f"{templates}/*/template.yaml",
+                    "rules": [{"allow": ["Template"]}],
+                },
             ],
         },
     )
@@ -42,9 +50,15 @@ def test_backstage_example_catalog(database_url: str, tmp_path: Path, examples_d
     # definition with `$text: https://github.com/...`, a host not in `reading.allow`
     # (and out of reach of this offline machine), so they are never served.
     errors = portal.catalog.processing_errors()
-    assert [ref for ref, _ in errors] == ["api:default/spotify", "api:default/wayback-archive", "api:default/wayback-search"]
+    assert [ref for ref, _ in errors] == [
+        "api:default/spotify",
+        "api:default/wayback-archive",
+        "api:default/wayback-search",
+    ]
     for _ref, items in errors:
-        assert [(e["name"], e["sourceLocation"]["field"]) for e in items] == [("NotAllowedError", "spec.definition")]
+        assert [(e["name"], e["sourceLocation"]["field"]) for e in items] == [
+            ("NotAllowedError", "spec.definition")
+        ]
         assert "github.com" in items[0]["message"]
 
     artist_lookup = portal.catalog.entity_by_ref("component:default/artist-lookup")
@@ -62,8 +76,13 @@ def test_backstage_example_catalog(database_url: str, tmp_path: Path, examples_d
     breanna = portal.catalog.entity_by_ref("user:default/breanna.davison")
     assert relations_of(breanna) == {("memberOf", "group:default/team-a")}
     playback = portal.catalog.entity_by_ref("system:default/audio-playback")
-    assert relations_of(playback) >= {("ownedBy", "group:default/team-c"), ("partOf", "domain:default/playback")}
-    assert ("hasPart", "system:default/audio-playback") in relations_of(portal.catalog.entity_by_ref("domain:default/playback"))
+    assert relations_of(playback) >= {
+        ("ownedBy", "group:default/team-c"),
+        ("partOf", "domain:default/playback"),
+    }
+    assert ("hasPart", "system:default/audio-playback") in relations_of(
+        portal.catalog.entity_by_ref("domain:default/playback")
+    )
 
     petstore = portal.catalog.entity_by_ref("api:default/petstore")
     assert petstore["spec"]["definition"].lstrip().startswith("openapi")
@@ -72,13 +91,26 @@ def test_backstage_example_catalog(database_url: str, tmp_path: Path, examples_d
     assert listed == sorted(listed)
 
 
-def test_examples_without_rules_only_let_default_kinds_in(database_url: str, tmp_path: Path, examples_dir: Path) -> None:
-    portal = make_portal(database_url, tmp_path, {"locations": [{"type": "file", "target": str(examples_dir / "all.yaml")}]})
+def test_examples_without_rules_only_let_default_kinds_in(
+    database_url: str, tmp_path: Path, examples_dir: Path
+) -> None:
+    portal = make_portal(
+        database_url,
+        tmp_path,
+        {"locations": [{"type": "file", "target": str(examples_dir / "all.yaml")}]},
+    )
     # make_portal allows every kind; restore Backstage's default rules
     portal.config.catalog.rules = type(portal.config.catalog)().rules
     portal = type(portal)(portal.config)
     portal.catalog.process_until_idle()
     counts = portal.catalog.counts_by_kind()
     assert set(counts) == {"API", "Component", "Location"}
-    refused = [m for _, errors in portal.catalog.processing_errors() for m in errors if m["name"] == "NotAllowedError"]
-    assert refused, "System/Domain/Resource entities are refused with NotAllowedError on their location"
+    refused = [
+        m
+        for _, errors in portal.catalog.processing_errors()
+        for m in errors
+        if m["name"] == "NotAllowedError"
+    ]
+    assert refused, (
+        "System/Domain/Resource entities are refused with NotAllowedError on their location"
+    )

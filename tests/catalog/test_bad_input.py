@@ -1029,7 +1029,9 @@ spec:
     portal.catalog.process_until_idle()
     assert_not_served(portal, "component:default/local-only")
     error = the_error(
-        portal.catalog.entity_by_ref("location:default/sneaky"), "NotAllowedError", "may only point at url targets"
+        portal.catalog.entity_by_ref("location:default/sneaky"),
+        "NotAllowedError",
+        "may only point at url targets",
     )
     assert position(error)["field"] == "spec.targets.0"
 
@@ -1056,7 +1058,12 @@ spec:
     portal = make_portal(
         database_url,
         tmp_path,
-        {"locations": [{"type": "file", "target": str(real)}, {"type": "file", "target": str(attacker)}]},
+        {
+            "locations": [
+                {"type": "file", "target": str(real)},
+                {"type": "file", "target": str(attacker)},
+            ]
+        },
     )
     portal.catalog.process_until_idle()
     assert_served(portal, "component:default/real-svc")
@@ -1064,5 +1071,7 @@ spec:
     assert_not_served(portal, "component:default/evil-svc")
     root = portal.catalog.entity_by_ref(location_ref(real))
     assert root["spec"]["target"] == str(real)
-    conflict = the_error(portal.catalog.entity_by_ref(location_ref(attacker)), "ConflictError", location_ref(real))
+    conflict = the_error(
+        portal.catalog.entity_by_ref(location_ref(attacker)), "ConflictError", location_ref(real)
+    )
     assert position(conflict)["file"] == f"file:{attacker}"

@@ -12,11 +12,14 @@ from .helpers import component, location_ref, make_portal, relations_of, status_
 def test_ingests_good_entities_with_relations_both_ways(database_url: str, tmp_path: Path) -> None:
     catalog = write(
         tmp_path / "catalog" / "all.yaml",
-        component("billing", extra="""\
+        component(
+            "billing",
+            extra="""\
           system: payments
           providesApis: [billing-api]
           dependsOn: [resource:billing-db]
-        """)
+        """,
+        )
         + "---\n"
         + """\
 apiVersion: backstage.io/v1alpha1
@@ -28,7 +31,9 @@ spec:
   children: []
 """,
     )
-    portal = make_portal(database_url, tmp_path, {"locations": [{"type": "file", "target": str(catalog)}]})
+    portal = make_portal(
+        database_url, tmp_path, {"locations": [{"type": "file", "target": str(catalog)}]}
+    )
     stats = portal.catalog.process_until_idle()
     assert stats.failed == 0
 
@@ -54,7 +59,9 @@ spec:
 
 def test_no_change_refresh_writes_nothing_and_keeps_uid(database_url: str, tmp_path: Path) -> None:
     catalog = write(tmp_path / "c.yaml", component("svc"))
-    portal = make_portal(database_url, tmp_path, {"locations": [{"type": "file", "target": str(catalog)}]})
+    portal = make_portal(
+        database_url, tmp_path, {"locations": [{"type": "file", "target": str(catalog)}]}
+    )
     portal.catalog.process_until_idle()
     before = portal.catalog.entity_by_ref("component:default/svc")
     engine = portal.catalog.engine
@@ -91,7 +98,9 @@ def test_bad_documents_are_reported_and_good_ones_flow(database_url: str, tmp_pa
         + "---\n"
         + component("good-three"),
     )
-    portal = make_portal(database_url, tmp_path, {"locations": [{"type": "file", "target": str(catalog)}]})
+    portal = make_portal(
+        database_url, tmp_path, {"locations": [{"type": "file", "target": str(catalog)}]}
+    )
     portal.catalog.process_until_idle()
     for name in ("good-one", "good-two", "good-three"):
         assert portal.catalog.entity_by_ref(f"component:default/{name}") is not None, name
@@ -113,7 +122,9 @@ def test_bad_documents_are_reported_and_good_ones_flow(database_url: str, tmp_pa
 
 def test_last_good_version_is_kept_when_an_entity_breaks(database_url: str, tmp_path: Path) -> None:
     catalog = write(tmp_path / "c.yaml", component("svc"))
-    portal = make_portal(database_url, tmp_path, {"locations": [{"type": "file", "target": str(catalog)}]})
+    portal = make_portal(
+        database_url, tmp_path, {"locations": [{"type": "file", "target": str(catalog)}]}
+    )
     portal.catalog.process_until_idle()
     write(tmp_path / "c.yaml", component("svc").replace("lifecycle: production", "lifecycle: 42"))
     portal.catalog.refresh_all()
@@ -131,7 +142,8 @@ def test_last_good_version_is_kept_when_an_entity_breaks(database_url: str, tmp_
 def test_orphans(database_url: str, tmp_path: Path, strategy: str) -> None:
     catalog = write(tmp_path / "c.yaml", component("stays") + "---\n" + component("goes"))
     portal = make_portal(
-        database_url, tmp_path,
+        database_url,
+        tmp_path,
         {"locations": [{"type": "file", "target": str(catalog)}], "orphanStrategy": strategy},
     )
     portal.catalog.process_until_idle()
@@ -142,19 +154,28 @@ def test_orphans(database_url: str, tmp_path: Path, strategy: str) -> None:
     gone = portal.catalog.entity_by_ref("component:default/goes")
     if strategy == "delete":
         assert gone is None
-        assert portal.catalog.entity_by_ref("group:default/team-a")  is None or relations_of(
+        assert portal.catalog.entity_by_ref("group:default/team-a") is None or relations_of(
             portal.catalog.entity_by_ref("group:default/team-a")
         ) == {("ownerOf", "component:default/stays")}
     else:
         assert gone["metadata"]["annotations"]["backstage.io/orphan"] == "true"
-    assert "backstage.io/orphan" not in portal.catalog.entity_by_ref("component:default/stays")["metadata"]["annotations"]
+    assert (
+        "backstage.io/orphan"
+        not in portal.catalog.entity_by_ref("component:default/stays")["metadata"]["annotations"]
+    )
 
 
-def test_second_location_gets_a_conflict_and_the_first_keeps_the_entity(database_url: str, tmp_path: Path) -> None:
+def test_second_location_gets_a_conflict_and_the_first_keeps_the_entity(
+    database_url: str, tmp_path: Path
+) -> None:
     first = write(tmp_path / "a" / "catalog-info.yaml", component("shared", owner="team-a"))
-    second = write(tmp_path / "b" / "catalog-info.yaml", component("shared", owner="team-b") + "---\n" + component("other"))
+    second = write(
+        tmp_path / "b" / "catalog-info.yaml",
+        component("shared", owner="team-b") + "---\n" + component("other"),
+    )
     portal = make_portal(
-        database_url, tmp_path,
+        database_url,
+        tmp_path,
         {"locations": [{"type": "file", "target": str(first)}]},
     )
     portal.catalog.process_until_idle()
@@ -164,7 +185,9 @@ def test_second_location_gets_a_conflict_and_the_first_keeps_the_entity(database
     assert shared["spec"]["owner"] == "team-a"
     assert portal.catalog.entity_by_ref("component:default/other") is not None
     location = portal.catalog.entity_by_ref(location_ref(second))
-    conflict = [item for item in location["status"]["items"] if item["error"]["name"] == "ConflictError"]
+    conflict = [
+        item for item in location["status"]["items"] if item["error"]["name"] == "ConflictError"
+    ]
     assert conflict and "component:default/shared" in conflict[0]["message"]
     assert conflict[0]["error"]["sourceLocation"]["file"] == f"file:{second}"
 
@@ -181,28 +204,44 @@ spec: {}
 def test_unknown_kind_or_api_version_is_rejected(database_url: str, tmp_path: Path) -> None:
     future = component("future").replace("backstage.io/v1alpha1", "backstage.io/v9")
     catalog = write(tmp_path / "c.yaml", WIDGET + "---\n" + future + "---\n" + component("svc"))
-    portal = make_portal(database_url, tmp_path, {"locations": [{"type": "file", "target": str(catalog)}]})
+    portal = make_portal(
+        database_url, tmp_path, {"locations": [{"type": "file", "target": str(catalog)}]}
+    )
     portal.catalog.process_until_idle()
     assert portal.catalog.entity_by_ref("widget:default/gadget") is None
     assert portal.catalog.entity_by_ref("component:default/future") is None
     assert portal.catalog.entity_by_ref("component:default/svc") is not None
     messages = status_messages(portal.catalog.entity_by_ref(location_ref(catalog)))
-    assert any("widget:default/gadget" in m and "not of an allowed kind" in m for m in messages), messages
-    assert any("component:default/future" in m and "No processor recognized" in m for m in messages), messages
+    assert any("widget:default/gadget" in m and "not of an allowed kind" in m for m in messages), (
+        messages
+    )
+    assert any(
+        "component:default/future" in m and "No processor recognized" in m for m in messages
+    ), messages
 
 
 def test_unknown_kind_named_by_rules_is_let_in(database_url: str, tmp_path: Path) -> None:
     catalog = write(tmp_path / "c.yaml", WIDGET)
     portal = make_portal(
-        database_url, tmp_path,
-        {"locations": [{"type": "file", "target": str(catalog)}], "rules": [{"allow": ["Widget", "Location"]}]},
+        database_url,
+        tmp_path,
+        {
+            "locations": [{"type": "file", "target": str(catalog)}],
+            "rules": [{"allow": ["Widget", "Location"]}],
+        },
     )
     portal.catalog.process_until_idle()
     assert portal.catalog.entity_by_ref("widget:default/gadget") is not None
 
 
-def test_kinds_not_allowed_by_rules_are_refused_at_the_location(database_url: str, tmp_path: Path) -> None:
-    catalog = write(tmp_path / "c.yaml", component("svc") + "---\n" + """\
+def test_kinds_not_allowed_by_rules_are_refused_at_the_location(
+    database_url: str, tmp_path: Path
+) -> None:
+    catalog = write(
+        tmp_path / "c.yaml",
+        component("svc")
+        + "---\n"
+        + """\
 apiVersion: backstage.io/v1alpha1
 kind: Group
 metadata:
@@ -210,10 +249,15 @@ metadata:
 spec:
   type: team
   children: []
-""")
+""",
+    )
     portal = make_portal(
-        database_url, tmp_path,
-        {"locations": [{"type": "file", "target": str(catalog)}], "rules": [{"allow": ["Component", "Location"]}]},
+        database_url,
+        tmp_path,
+        {
+            "locations": [{"type": "file", "target": str(catalog)}],
+            "rules": [{"allow": ["Component", "Location"]}],
+        },
     )
     portal.catalog.process_until_idle()
     assert portal.catalog.entity_by_ref("group:default/sneaky") is None
@@ -223,7 +267,9 @@ spec:
 
 def test_unreadable_target_keeps_previous_children(database_url: str, tmp_path: Path) -> None:
     catalog = write(tmp_path / "c.yaml", component("svc"))
-    portal = make_portal(database_url, tmp_path, {"locations": [{"type": "file", "target": str(catalog)}]})
+    portal = make_portal(
+        database_url, tmp_path, {"locations": [{"type": "file", "target": str(catalog)}]}
+    )
     portal.catalog.process_until_idle()
     catalog.unlink()
     portal.catalog.refresh_all()
@@ -234,8 +280,13 @@ def test_unreadable_target_keeps_previous_children(database_url: str, tmp_path: 
 
 
 def test_placeholders_resolve_relative_to_the_file(database_url: str, tmp_path: Path) -> None:
-    write(tmp_path / "apis" / "openapi.yaml", "openapi: 3.0.0\ninfo: {title: x, version: '1'}\npaths: {}\n")
-    catalog = write(tmp_path / "apis" / "api.yaml", """\
+    write(
+        tmp_path / "apis" / "openapi.yaml",
+        "openapi: 3.0.0\ninfo: {title: x, version: '1'}\npaths: {}\n",
+    )
+    catalog = write(
+        tmp_path / "apis" / "api.yaml",
+        """\
 apiVersion: backstage.io/v1alpha1
 kind: API
 metadata:
@@ -257,8 +308,11 @@ spec:
   owner: team-a
   definition:
     $text: ../../../etc/passwd
-""")
-    portal = make_portal(database_url, tmp_path, {"locations": [{"type": "file", "target": str(catalog)}]})
+""",
+    )
+    portal = make_portal(
+        database_url, tmp_path, {"locations": [{"type": "file", "target": str(catalog)}]}
+    )
     portal.catalog.process_until_idle()
     api = portal.catalog.entity_by_ref("api:default/orders-api")
     assert api["spec"]["definition"].startswith("openapi: 3.0.0")
@@ -274,7 +328,9 @@ spec:
 
 def test_placeholders_under_a_wildcard_origin(database_url: str, tmp_path: Path) -> None:
     write(tmp_path / "services" / "shared" / "openapi.yaml", "openapi: 3.0.0\n")
-    write(tmp_path / "services" / "orders" / "catalog-info.yaml", """\
+    write(
+        tmp_path / "services" / "orders" / "catalog-info.yaml",
+        """\
 apiVersion: backstage.io/v1alpha1
 kind: API
 metadata:
@@ -285,11 +341,16 @@ spec:
   owner: team-a
   definition:
     $text: ../shared/openapi.yaml
-""")
+""",
+    )
     portal = make_portal(
-        database_url, tmp_path,
+        database_url,
+        tmp_path,
         {"locations": [{"type": "file", "target": f"{tmp_path}/services/*/catalog-info.yaml"}]},
     )
     portal.catalog.process_until_idle()
     # the root is the folder above the wildcard, so a sibling folder may be read
-    assert portal.catalog.entity_by_ref("api:default/orders-api")["spec"]["definition"] == "openapi: 3.0.0\n"
+    assert (
+        portal.catalog.entity_by_ref("api:default/orders-api")["spec"]["definition"]
+        == "openapi: 3.0.0\n"
+    )

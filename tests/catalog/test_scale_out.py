@@ -11,14 +11,13 @@ from pathlib import Path
 
 import pytest
 import yaml
+from bench.gen_catalog import generate
 from sqlalchemy import create_engine, text
 
-from bench.gen_catalog import generate
+from greenroom.catalog.model import BUILTIN_KIND_NAMES
 from greenroom.db.engine import normalize_url
 
 pytestmark = pytest.mark.slow
-
-ALL_KINDS = ["Component", "API", "Resource", "System", "Domain", "Group", "User", "Location", "Template"]
 
 
 def _count(url: str, sql: str) -> int:
@@ -50,8 +49,10 @@ def test_workers_share_the_work_and_survive_a_kill(database_url: str, tmp_path: 
                 "dataDir": str(tmp_path / "data"),
                 "database": {"url": database_url},
                 "catalog": {
-                    "rules": [{"allow": ALL_KINDS}],
-                    "locations": [{"type": "file", "target": str(tmp_path / "catalog" / "catalog-info.yaml")}],
+                    "rules": [{"allow": list(BUILTIN_KIND_NAMES)}],
+                    "locations": [
+                        {"type": "file", "target": str(tmp_path / "catalog" / "catalog-info.yaml")}
+                    ],
                     "processingInterval": {"hours": 1},
                     # small batches and a short lease, so the kill lands mid-batch and recovers fast
                     "batchSize": 100,
@@ -60,7 +61,11 @@ def test_workers_share_the_work_and_survive_a_kill(database_url: str, tmp_path: 
             }
         )
     )
-    subprocess.run([sys.executable, "-m", "greenroom", "migrate", "-c", str(config)], check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "greenroom", "migrate", "-c", str(config)],
+        check=True,
+        capture_output=True,
+    )
     victim = _worker(config)
     survivor = _worker(config)
     procs = [victim, survivor]
@@ -73,15 +78,21 @@ def test_workers_share_the_work_and_survive_a_kill(database_url: str, tmp_path: 
         victim.wait()
         # the survivor, and a latecomer, finish everything, including the victim's leased batch
         procs.append(_worker(config))
-        expected = manifest["expected_entities"] + 1  # plus the config location's own Location entity
+        expected = (
+            manifest["expected_entities"] + 1
+        )  # plus the config location's own Location entity
         deadline = time.monotonic() + 240
         while True:
             entities = _count(database_url, "SELECT count(*) FROM final_entities")
             waiting = _count(database_url, "SELECT count(*) FROM stitch_queue")
-            unprocessed = _count(database_url, "SELECT count(*) FROM refresh_state WHERE result_hash IS NULL")
+            unprocessed = _count(
+                database_url, "SELECT count(*) FROM refresh_state WHERE result_hash IS NULL"
+            )
             if entities == expected and not waiting and not unprocessed:
                 break
-            assert time.monotonic() < deadline, f"stuck at {entities}/{expected} entities, {waiting} to stitch"
+            assert time.monotonic() < deadline, (
+                f"stuck at {entities}/{expected} entities, {waiting} to stitch"
+            )
             time.sleep(0.2)
         relations = _count(database_url, "SELECT count(*) FROM search WHERE key LIKE 'relations.%'")
         assert relations == manifest["expected_relations"]

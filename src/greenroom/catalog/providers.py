@@ -44,7 +44,8 @@ class ConfigLocationProvider:
 
     def __init__(self, config: Config) -> None:
         self.targets = [
-            (loc.type, resolve_config_target(loc.type, loc.target, config.base_dir)) for loc in config.catalog.locations
+            (loc.type, resolve_config_target(loc.type, loc.target, config.base_dir))
+            for loc in config.catalog.locations
         ]
 
     def read(self) -> Sequence[DeferredEntity]:
@@ -70,24 +71,36 @@ class LocationStore:
 
     def list(self) -> list[StoredLocation]:
         with self.db.connect() as conn:
-            rows = conn.execute(select(locations.c.id, locations.c.type, locations.c.target).order_by(locations.c.id)).all()
+            rows = conn.execute(
+                select(locations.c.id, locations.c.type, locations.c.target).order_by(
+                    locations.c.id
+                )
+            ).all()
         return [StoredLocation(*row) for row in rows]
 
     def add(self, type_: str, target: str) -> tuple[StoredLocation, bool]:
         """Register a location; returns it and whether it was new."""
         with write_transaction(self.db) as conn:
             row = conn.execute(
-                select(locations.c.id).where(locations.c.type == type_, locations.c.target == target)
+                select(locations.c.id).where(
+                    locations.c.type == type_, locations.c.target == target
+                )
             ).first()
             if row:
                 return StoredLocation(row[0], type_, target), False
             location = StoredLocation(str(uuid.uuid4()), type_, target)
-            conn.execute(locations.insert().values(id=location.id, type=type_, target=target, created_at=time.time()))
+            conn.execute(
+                locations.insert().values(
+                    id=location.id, type=type_, target=target, created_at=time.time()
+                )
+            )
             return location, True
 
     def remove(self, location_id: str) -> bool:
         with write_transaction(self.db) as conn:
-            return conn.execute(locations.delete().where(locations.c.id == location_id)).rowcount > 0
+            return (
+                conn.execute(locations.delete().where(locations.c.id == location_id)).rowcount > 0
+            )
 
 
 class RegisteredLocationProvider:

@@ -9,7 +9,19 @@ served as `metadata.uid` is `entity_id`. Times are epoch seconds.
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Float, Index, Integer, MetaData, SmallInteger, String, Table, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
 
 # An integer key: BIGINT on PostgreSQL; SQLite wants exactly INTEGER for a rowid alias.
 EntityKey = BigInteger().with_variant(Integer(), "sqlite")

@@ -9,7 +9,9 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 
-def bulk_insert(conn: Connection, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+def bulk_insert(
+    conn: Connection, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> None:
     """Insert rows into `table`; the fastest path each database offers."""
     if conn.dialect.name == "postgresql":
         raw = conn.connection.driver_connection
@@ -57,7 +59,9 @@ def bulk_update(
     if conn.dialect.name == "postgresql":
         raw = conn.connection.driver_connection
         # One temporary table per shape; it lives as long as the database session.
-        shape = hashlib.sha1(repr(sorted(types.items())).encode(), usedforsecurity=False).hexdigest()[:10]
+        shape = hashlib.sha1(
+            repr(sorted(types.items())).encode(), usedforsecurity=False
+        ).hexdigest()[:10]
         temp = f"_bulk_{table}_{shape}"
         with raw.cursor() as cur:
             cols = ", ".join(f"{k} {types[k]}" for k in keys)

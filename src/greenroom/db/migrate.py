@@ -35,5 +35,7 @@ def upgrade(engine: Engine) -> None:
             connection.commit()
         finally:
             if is_postgres(engine):
-                connection.execute(text("SELECT pg_advisory_unlock(:id)"), {"id": _ADVISORY_LOCK_ID})
+                connection.execute(
+                    text("SELECT pg_advisory_unlock(:id)"), {"id": _ADVISORY_LOCK_ID}
+                )
                 connection.commit()

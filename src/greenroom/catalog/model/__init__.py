@@ -5,7 +5,12 @@ Everything here follows Backstage's catalog model (see
 refused exactly as Backstage would, with the same messages.
 """
 
-from greenroom.catalog.model.kinds import BUILTIN_KINDS, KindDefinition, Relation
+from greenroom.catalog.model.kinds import (
+    BUILTIN_KIND_NAMES,
+    BUILTIN_KINDS,
+    KindDefinition,
+    Relation,
+)
 from greenroom.catalog.model.refs import (
     DEFAULT_NAMESPACE,
     EntityRef,
@@ -24,6 +29,7 @@ from greenroom.catalog.model.validation import (
 
 __all__ = [
     "BUILTIN_KINDS",
+    "BUILTIN_KIND_NAMES",
     "DEFAULT_NAMESPACE",
     "EntityRef",
     "KindDefinition",

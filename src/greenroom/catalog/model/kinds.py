@@ -242,17 +242,15 @@ def _builtin(kind: str) -> KindDefinition:
     )
 
 
-BUILTIN_KINDS: tuple[KindDefinition, ...] = tuple(
-    _builtin(kind)
-    for kind in (
-        "Component",
-        "API",
-        "Resource",
-        "System",
-        "Domain",
-        "Group",
-        "User",
-        "Location",
-        "Template",
-    )
+BUILTIN_KIND_NAMES: tuple[str, ...] = (
+    "Component",
+    "API",
+    "Resource",
+    "System",
+    "Domain",
+    "Group",
+    "User",
+    "Location",
+    "Template",
 )
+BUILTIN_KINDS: tuple[KindDefinition, ...] = tuple(_builtin(kind) for kind in BUILTIN_KIND_NAMES)

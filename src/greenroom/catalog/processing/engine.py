@@ -19,6 +19,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import pluggy
@@ -51,7 +52,9 @@ def make_readers(config: Config) -> Readers:
     return Readers(policy, cache_dir=config.data_dir / "git")
 
 
-def make_environment(config: Config, pm: pluggy.PluginManager, readers: Readers | None = None) -> ProcessingEnvironment:
+def make_environment(
+    config: Config, pm: pluggy.PluginManager, readers: Readers | None = None
+) -> ProcessingEnvironment:
     kinds = tuple(collect(pm.hook.catalog_kinds()))
     processors = tuple(collect(pm.hook.catalog_processors(config=config)))
     fingerprint = sha1_hex(
@@ -64,13 +67,21 @@ def make_environment(config: Config, pm: pluggy.PluginManager, readers: Readers 
                 config.catalog.model_dump(mode="json", include={"rules", "orphan_strategy"}),
                 # Only the rules of locations matter to processing, not the list itself:
                 # adding a location must not reprocess the whole catalog.
-                [(loc.type, loc.target, loc.model_dump(mode="json")["rules"]) for loc in config.catalog.locations if loc.rules],
+                [
+                    (loc.type, loc.target, loc.model_dump(mode="json")["rules"])
+                    for loc in config.catalog.locations
+                    if loc.rules
+                ],
                 config.reading.model_dump(mode="json"),
             ]
         )
     )
     return ProcessingEnvironment(
-        config=config, readers=readers or make_readers(config), kinds=kinds, processors=processors, fingerprint=fingerprint
+        config=config,
+        readers=readers or make_readers(config),
+        kinds=kinds,
+        processors=processors,
+        fingerprint=fingerprint,
     )
 
 
@@ -100,7 +111,11 @@ class _Stitch:
 def _child(deferred: DeferredEntity) -> store.Child:
     body = dumps(deferred.entity)
     return store.Child(
-        entity_ref_of(deferred.entity), body, sha1_hex(body), deferred.location_key, deferred.line,
+        entity_ref_of(deferred.entity),
+        body,
+        sha1_hex(body),
+        deferred.location_key,
+        deferred.line,
         claim_rank(deferred.entity.get("kind")),
     )
 
@@ -116,12 +131,22 @@ def _is_deadlock(error: OperationalError) -> bool:
 class CatalogEngine:
     """Runs providers, processes and stitches batches against one database."""
 
-    def __init__(self, db: Engine, config: Config, pm: pluggy.PluginManager, *, providers: Sequence[EntityProvider] = ()) -> None:
+    def __init__(
+        self,
+        db: Engine,
+        config: Config,
+        pm: pluggy.PluginManager,
+        *,
+        providers: Sequence[EntityProvider] = (),
+    ) -> None:
         self.db = db
         self.config = config
         self.env = make_environment(config, pm)
         self.rules = CatalogRules(config)
-        self.providers: list[EntityProvider] = [*collect(pm.hook.catalog_entity_providers(config=config)), *providers]
+        self.providers: list[EntityProvider] = [
+            *collect(pm.hook.catalog_entity_providers(config=config)),
+            *providers,
+        ]
         self.batch_size = config.catalog.batch_size
         self.lease = config.catalog.lease_seconds
         self.interval = config.catalog.processing_interval
@@ -158,18 +183,36 @@ class CatalogEngine:
             try:
                 entities = provider.read()
             except Exception as error:  # one broken provider must not stop the others or processing
-                log.error("provider %s failed: %s", provider.name, error, exc_info=not isinstance(error, GreenroomError))
+                log.error(
+                    "provider %s failed: %s",
+                    provider.name,
+                    error,
+                    exc_info=not isinstance(error, GreenroomError),
+                )
                 continue
             children = self._dedupe([_child(d) for d in entities], [])
-            now = time.time()
+            written = self._write(
+                partial(
+                    self._replace_provided, name=provider.name, children=children, now=time.time()
+                )
+            )
+            for child, owner in written.conflicts:
+                log.warning(
+                    "provider %s: %s is already provided from %s",
+                    provider.name,
+                    child.entity_ref,
+                    owner,
+                )
 
-            def write(conn: Connection, provider: EntityProvider = provider, children: list[store.Child] = children) -> store.ChildrenWrite:
-                result = store.replace_children(conn, source_ref=None, source_key=provider.name, children=children, now=now)
-                store.request_stitch(conn, result.touched, due=now)
-                return result
-
-            for child, owner in self._write(write).conflicts:
-                log.warning("provider %s: %s is already provided from %s", provider.name, child.entity_ref, owner)
+    @staticmethod
+    def _replace_provided(
+        conn: Connection, *, name: str, children: list[store.Child], now: float
+    ) -> store.ChildrenWrite:
+        result = store.replace_children(
+            conn, source_ref=None, source_key=name, children=children, now=now
+        )
+        store.request_stitch(conn, result.touched, due=now)
+        return result
 
     # --- processing ----------------------------------------------------------------
 
@@ -182,7 +225,13 @@ class CatalogEngine:
         seen: dict[str, store.Child] = {}
         for child in children:
             if child.entity_ref in seen:
-                errors.append(InputError(f"Duplicate nested entity: {child.entity_ref}", file=child.location_key, line=child.line))
+                errors.append(
+                    InputError(
+                        f"Duplicate nested entity: {child.entity_ref}",
+                        file=child.location_key,
+                        line=child.line,
+                    )
+                )
                 continue
             seen[child.entity_ref] = child
         return list(seen.values())
@@ -190,13 +239,25 @@ class CatalogEngine:
     def process_batch(self) -> int:
         """Claim, process, write and stitch one batch. Returns how many entities it claimed."""
         now = time.time()
-        claimed = self._write(lambda conn: store.claim_for_processing(conn, now=now, lease_until=now + self.lease, limit=self.batch_size))
+        claimed = self._write(
+            lambda conn: store.claim_for_processing(
+                conn, now=now, lease_until=now + self.lease, limit=self.batch_size
+            )
+        )
         if not claimed:
             return 0
         # An entity that reads nothing but itself, unchanged since its last run, is skipped
         # without even loading it.
-        skipped = [r for r in claimed if r.input_hash and r.input_hash == pure_input_hash(r.unprocessed_hash, self.env)]
-        todo = [r for r in claimed if not (r.input_hash and r.input_hash == pure_input_hash(r.unprocessed_hash, self.env))]
+        skipped = [
+            r
+            for r in claimed
+            if r.input_hash and r.input_hash == pure_input_hash(r.unprocessed_hash, self.env)
+        ]
+        todo = [
+            r
+            for r in claimed
+            if not (r.input_hash and r.input_hash == pure_input_hash(r.unprocessed_hash, self.env))
+        ]
         bodies: dict[int, str] = {}
         if todo:
             with self.db.connect() as conn:
@@ -207,8 +268,17 @@ class CatalogEngine:
             if body is None:  # deleted since the claim
                 continue
             outcomes.append(
-                (row, process_entity(loads(body), self.env, self.rules, source_line=row.source_line,
-                                     unprocessed_hash=row.unprocessed_hash, previous_input_hash=row.input_hash))
+                (
+                    row,
+                    process_entity(
+                        loads(body),
+                        self.env,
+                        self.rules,
+                        source_line=row.source_line,
+                        unprocessed_hash=row.unprocessed_hash,
+                        previous_input_hash=row.input_hash,
+                    ),
+                )
             )
         self._write_outcomes(skipped, outcomes)
         self.stats.processed += len(claimed)
@@ -218,7 +288,11 @@ class CatalogEngine:
                 store.analyze(conn)
         return len(claimed)
 
-    def _write_outcomes(self, skipped: list[store.ClaimedEntity], outcomes: list[tuple[store.ClaimedEntity, Outcome]]) -> None:
+    def _write_outcomes(
+        self,
+        skipped: list[store.ClaimedEntity],
+        outcomes: list[tuple[store.ClaimedEntity, Outcome]],
+    ) -> None:
         now = time.time()
         unchanged = [(r.id, r.unprocessed_hash) for r in skipped]
         results: list[dict[str, Any]] = []
@@ -232,8 +306,14 @@ class CatalogEngine:
                 children = self._dedupe([_child(c) for c in outcome.children], outcome.errors)
                 relations = sorted({(r.source, r.type, r.target) for r in outcome.relations})
                 signature = dumps(
-                    [outcome.entity, relations, [(c.entity_ref, c.entity_hash, c.location_key) for c in children],
-                     [e.to_json() for e in outcome.errors], outcome.preserve_all_children, sorted(outcome.preserve_location_keys)]
+                    [
+                        outcome.entity,
+                        relations,
+                        [(c.entity_ref, c.entity_hash, c.location_key) for c in children],
+                        [e.to_json() for e in outcome.errors],
+                        outcome.preserve_all_children,
+                        sorted(outcome.preserve_location_keys),
+                    ]
                 )
             else:
                 signature = dumps(["failed", [e.to_json() for e in outcome.errors]])
@@ -244,8 +324,14 @@ class CatalogEngine:
                 continue
             prepared[row.id] = (row, outcome, children)
             results.append(
-                {"id": row.id, "hash": row.unprocessed_hash, "result_hash": result_hash, "input_hash": outcome.input_hash,
-                 "errors": _errors_json(outcome.errors), "next": self._next_due(now)}
+                {
+                    "id": row.id,
+                    "hash": row.unprocessed_hash,
+                    "result_hash": result_hash,
+                    "input_hash": outcome.input_hash,
+                    "errors": _errors_json(outcome.errors),
+                    "next": self._next_due(now),
+                }
             )
         self.stats.skipped += len(unchanged)
 
@@ -254,7 +340,12 @@ class CatalogEngine:
             current = store.store_results(conn, results)
             # Other entities that emitted children before must let go of them if they stop.
             emitters = store.emitters_among(
-                conn, [prepared[i][0].entity_ref for i in current if not prepared[i][0].entity_ref.startswith("location:")]
+                conn,
+                [
+                    prepared[i][0].entity_ref
+                    for i in current
+                    if not prepared[i][0].entity_ref.startswith("location:")
+                ],
             )
             touched: set[str] = set()
             relation_rows: list[tuple[int, str, str, str]] = []
@@ -268,14 +359,25 @@ class CatalogEngine:
                     with_errors.append(row.entity_ref)
                 errors = [e.to_json() for e in outcome.errors]
                 if not outcome.ok:
-                    failed_with_final.append(_Stitch(row.id, row.entity_id, row.entity_ref, None, errors, reuse_served=True))
+                    failed_with_final.append(
+                        _Stitch(
+                            row.id, row.entity_id, row.entity_ref, None, errors, reuse_served=True
+                        )
+                    )
                     continue
                 ok_ids.append(row.id)
-                relation_rows.extend((row.id, r.source, r.type, r.target) for r in outcome.relations)
+                relation_rows.extend(
+                    (row.id, r.source, r.type, r.target) for r in outcome.relations
+                )
                 if children or row.entity_ref.startswith("location:") or row.entity_ref in emitters:
                     written = store.replace_children(
-                        conn, source_ref=row.entity_ref, source_key=None, children=children, now=now,
-                        preserve_all=outcome.preserve_all_children, preserve_location_keys=outcome.preserve_location_keys,
+                        conn,
+                        source_ref=row.entity_ref,
+                        source_key=None,
+                        children=children,
+                        now=now,
+                        preserve_all=outcome.preserve_all_children,
+                        preserve_location_keys=outcome.preserve_location_keys,
                     )
                     touched |= written.touched
                     if written.conflicts:
@@ -291,13 +393,19 @@ class CatalogEngine:
             covered = store.pending_stitches(conn, [i.ref for i in items])
             self._stitch(conn, items, now)
             store.finish_stitching(conn, covered)
-            store.request_stitch(conn, touched - {i.ref for i in items}, due=now + self.stitch_delay)
+            store.request_stitch(
+                conn, touched - {i.ref for i in items}, due=now + self.stitch_delay
+            )
 
         self._write(write)
         self.stats.changed += len(results)
 
     def _record_conflicts(
-        self, conn: Connection, row: store.ClaimedEntity, outcome: Outcome, conflicts: list[tuple[store.Child, str | None]]
+        self,
+        conn: Connection,
+        row: store.ClaimedEntity,
+        outcome: Outcome,
+        conflicts: list[tuple[store.Child, str | None]],
     ) -> list[dict[str, Any]]:
         errors = list(outcome.errors)
         for child, owner in conflicts:
@@ -336,13 +444,24 @@ class CatalogEngine:
                 continue
             previous = served.get(item.id)
             old = loads(previous[1]) if previous else None
-            processed = item.processed if item.processed is not None or old is None or not item.reuse_served else unstitch(old)
+            processed = (
+                item.processed
+                if item.processed is not None or old is None or not item.reuse_served
+                else unstitch(old)
+            )
             if processed is None:
                 continue
-            errors = item.errors + [_child_error(child, e) for child, body in failing.get(item.ref, ()) for e in loads(body)]
+            errors = item.errors + [
+                _child_error(child, e)
+                for child, body in failing.get(item.ref, ())
+                for e in loads(body)
+            ]
             entity, relation_list = stitch_entity(
-                processed, entity_id=item.entity_id, relations=relations.get(item.ref, []),
-                has_parents=item.ref in parents, errors=errors,
+                processed,
+                entity_id=item.entity_id,
+                relations=relations.get(item.ref, []),
+                has_parents=item.ref in parents,
+                errors=errors,
             )
             etag = entity["metadata"]["etag"]
             if previous and previous[0] == etag:
@@ -358,7 +477,9 @@ class CatalogEngine:
             old_set = set(old_rows)
             added.extend((item.id, k, o, v) for k, o, v in rows if (k, o, v) not in old_set)
             removed.extend((item.id, k, o, v) for k, o, v in old_rows if (k, o, v) not in new_rows)
-        store.write_finals(conn, inserts=inserts, updates=updates, added_rows=added, removed_rows=removed, now=now)
+        store.write_finals(
+            conn, inserts=inserts, updates=updates, added_rows=added, removed_rows=removed, now=now
+        )
         self.stats.stitched += len(inserts) + len(updates)
         if orphans:
             store.request_stitch(conn, store.delete_entities(conn, orphans), due=now)
@@ -368,7 +489,9 @@ class CatalogEngine:
         """Stitch queued entities due within `horizon` seconds. Returns how many it took."""
         now = time.time()
         claimed = self._write(
-            lambda conn: store.claim_for_stitching(conn, now=now + horizon, lease_until=now + self.lease, limit=self.batch_size)
+            lambda conn: store.claim_for_stitching(
+                conn, now=now + horizon, lease_until=now + self.lease, limit=self.batch_size
+            )
         )
         if not claimed:
             return 0
@@ -376,7 +499,9 @@ class CatalogEngine:
         def write(conn: Connection) -> None:
             locked = store.lock_entities(conn, [ref for ref, _ in claimed])
             items = [
-                _Stitch(row_id, entity_id, ref, None, loads(errors) if errors else [], reuse_served=True)
+                _Stitch(
+                    row_id, entity_id, ref, None, loads(errors) if errors else [], reuse_served=True
+                )
                 for row_id, entity_id, ref, errors in locked
             ]
             self._stitch(conn, items, time.time())
@@ -399,7 +524,12 @@ class CatalogEngine:
         horizon = -self.stitch_patience if processed else float(self.lease)
         return processed + self.stitch_batch(horizon=horizon)
 
-    def run_until_idle(self, *, progress: Callable[[int, int, int], None] | None = None, max_seconds: float | None = None) -> EngineStats:
+    def run_until_idle(
+        self,
+        *,
+        progress: Callable[[int, int, int], None] | None = None,
+        max_seconds: float | None = None,
+    ) -> EngineStats:
         """Process and stitch until nothing is due. `progress(done, due, stitch_waiting)`."""
         start = time.monotonic()
         self.run_providers()

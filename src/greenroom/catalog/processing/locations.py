@@ -98,7 +98,11 @@ class LocationEntityProcessor:
         files = []
         for index, raw_target in enumerate(targets):
             target = resolve_target(context.location, type_, raw_target)
-            field = "spec.target" if spec.get("target") and index == 0 else f"spec.targets.{index - (1 if spec.get('target') else 0)}"
+            field = (
+                "spec.target"
+                if spec.get("target") and index == 0
+                else f"spec.targets.{index - (1 if spec.get('target') else 0)}"
+            )
             file_errors: list[GreenroomError] = []
             try:
                 check_type_switch(context.location, type_, target)
@@ -124,7 +128,9 @@ class LocationEntityProcessor:
             self._emit_file(file.location, file.content, type_, context)
         return entity
 
-    def _emit_file(self, location: str, content: bytes, type_: str, context: ProcessingContext) -> None:
+    def _emit_file(
+        self, location: str, content: bytes, type_: str, context: ProcessingContext
+    ) -> None:
         documents, errors = parse_documents(content, source=location)
         if errors:
             context.preserve_location_keys.add(location)
@@ -139,7 +145,9 @@ class LocationEntityProcessor:
                 context.preserve_location_keys.add(location)
                 if error.field and text is None:
                     text = content.decode("utf-8", errors="replace")
-                line = locate_field_line(text, doc.line, error.field) if error.field and text else None
+                line = (
+                    locate_field_line(text, doc.line, error.field) if error.field and text else None
+                )
                 context.add_error(error.at(file=location, line=line or doc.line))
                 continue
             ref = entity_ref_of(data)
@@ -156,10 +164,14 @@ class LocationEntityProcessor:
                     )
                 )
                 continue
-            context.emit_child(DeferredEntity(annotate(data, location, context.origin, type_), location, doc.line))
+            context.emit_child(
+                DeferredEntity(annotate(data, location, context.origin, type_), location, doc.line)
+            )
 
 
-def annotate(entity: dict[str, Any], location: str, origin: str | None, type_: str) -> dict[str, Any]:
+def annotate(
+    entity: dict[str, Any], location: str, origin: str | None, type_: str
+) -> dict[str, Any]:
     """The managed-by annotations every emitted entity carries (forced, as in Backstage)."""
     metadata = entity.get("metadata")
     annotations = metadata.get("annotations")
@@ -170,7 +182,9 @@ def annotate(entity: dict[str, Any], location: str, origin: str | None, type_: s
         url = location.split(":", 1)[1]
         annotations.setdefault(VIEW_URL, url)
         annotations.setdefault(SOURCE_LOCATION, f"url:{url.rsplit('/', 1)[0]}/")
-    if metadata.get("annotations") is not None and not isinstance(metadata.get("annotations"), dict):
+    if metadata.get("annotations") is not None and not isinstance(
+        metadata.get("annotations"), dict
+    ):
         # Leave a mistyped annotations field for validation to report.
         return entity
     return {**entity, "metadata": {**metadata, "annotations": annotations}}

@@ -15,7 +15,12 @@ from typing import Any
 from greenroom.catalog.model import Relation, entity_ref_of, find_kind, validate_entity
 from greenroom.catalog.processing.locations import MANAGED_BY_LOCATION, MANAGED_BY_ORIGIN
 from greenroom.catalog.processing.rules import CatalogRules
-from greenroom.catalog.processing.types import DeferredEntity, ProcessingContext, ProcessingEnvironment, Unchanged
+from greenroom.catalog.processing.types import (
+    DeferredEntity,
+    ProcessingContext,
+    ProcessingEnvironment,
+    Unchanged,
+)
 from greenroom.catalog.reading import has_placeholders, locate_field_line, resolve_placeholders
 from greenroom.errors import GreenroomError, NotAllowedError
 from greenroom.jsonutil import sha1_hex
@@ -71,8 +76,11 @@ def process_entity(
     location = _annotation(unprocessed, MANAGED_BY_LOCATION)
     origin = _annotation(unprocessed, MANAGED_BY_ORIGIN)
     context = ProcessingContext(
-        entity_ref_of(unprocessed), location, origin,
-        base_hash=pure_input_hash(unprocessed_hash, env), previous_input_hash=previous_input_hash,
+        entity_ref_of(unprocessed),
+        location,
+        origin,
+        base_hash=pure_input_hash(unprocessed_hash, env),
+        previous_input_hash=previous_input_hash,
     )
     # What placeholders read is not fingerprinted, so such entities always run again.
     fingerprinted = not has_placeholders(unprocessed)
@@ -89,7 +97,9 @@ def process_entity(
         # A kind no plugin defines may come in when the rules name it; a known kind
         # with an unknown apiVersion may not.
         unknown_but_allowed = (
-            isinstance(kind, str) and rules.names_kind(kind) and all(k.kind != kind for k in env.kinds)
+            isinstance(kind, str)
+            and rules.names_kind(kind)
+            and all(k.kind != kind for k in env.kinds)
         )
         entity = validate_entity(entity, env.kinds, allow_unknown_kinds=unknown_but_allowed)
         definition = find_kind(entity, env.kinds)
@@ -103,7 +113,9 @@ def process_entity(
     except GreenroomError as error:
         error.at(file=location, line=source_line)
         refine_line(error, env, source_line)
-        return Outcome(ok=False, errors=[error], input_hash=context.input_hash if fingerprinted else None)
+        return Outcome(
+            ok=False, errors=[error], input_hash=context.input_hash if fingerprinted else None
+        )
     except Exception as error:  # a plugin's bug must not stop the batch
         log.exception("processor failed on %s", context.entity_ref)
         wrapped = GreenroomError(f"Processor failed: {error}", file=location, line=source_line)
@@ -130,14 +142,18 @@ def _check_children(context: ProcessingContext, rules: CatalogRules) -> None:
     allowed = []
     for child in context.children:
         kind = child.entity.get("kind")
-        if isinstance(kind, str) and rules.is_allowed(kind, location=child.location_key, origin=context.origin):
+        if isinstance(kind, str) and rules.is_allowed(
+            kind, location=child.location_key, origin=context.origin
+        ):
             allowed.append(child)
         else:
             context.add_error(
                 NotAllowedError(
                     f"Entity {entity_ref_of(child.entity)} at {child.location_key}, originated at {context.origin}, "
                     "is not of an allowed kind for that location",
-                    file=child.location_key, line=child.line, field="kind",
+                    file=child.location_key,
+                    line=child.line,
+                    field="kind",
                 )
             )
     context.children = allowed
@@ -161,6 +177,8 @@ def refine_line(error: GreenroomError, env: ProcessingEnvironment, doc_line: int
         return
     if len(files) == 1:
         # `nearest`: a missing field points at the object that should hold it.
-        line = locate_field_line(files[0].content.decode("utf-8", "replace"), doc_line, error.field, nearest=True)
+        line = locate_field_line(
+            files[0].content.decode("utf-8", "replace"), doc_line, error.field, nearest=True
+        )
         if line:
             error.line = line

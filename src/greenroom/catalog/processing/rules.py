@@ -25,7 +25,11 @@ class _Rule:
 def resolve_config_target(type_: str, target: str, base_dir: Path) -> str:
     """A `file` target from config, made absolute against the config file's folder."""
     if type_ == "file":
-        return str((base_dir / target).resolve()) if not Path(target).is_absolute() else str(Path(target))
+        return (
+            str((base_dir / target).resolve())
+            if not Path(target).is_absolute()
+            else str(Path(target))
+        )
     return target
 
 
@@ -39,7 +43,9 @@ class CatalogRules:
             target = resolve_config_target(location.type, location.target, base)
             for rule in location.rules or ():
                 self._rules.append(
-                    _Rule(frozenset(k.lower() for k in rule.allow), ((location.type, target, None),))
+                    _Rule(
+                        frozenset(k.lower() for k in rule.allow), ((location.type, target, None),)
+                    )
                 )
 
     @staticmethod

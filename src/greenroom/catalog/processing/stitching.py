@@ -71,7 +71,9 @@ def unstitch(final: dict[str, Any]) -> dict[str, Any]:
     """The processed entity a served entity was stitched from (computed parts removed)."""
     entity = {k: v for k, v in final.items() if k not in ("relations", "status")}
     metadata = {k: v for k, v in final["metadata"].items() if k not in ("uid", "etag")}
-    annotations = {k: v for k, v in metadata.get("annotations", {}).items() if k != ORPHAN_ANNOTATION}
+    annotations = {
+        k: v for k, v in metadata.get("annotations", {}).items() if k != ORPHAN_ANNOTATION
+    }
     metadata["annotations"] = annotations
     entity["metadata"] = metadata
     return entity

@@ -65,7 +65,9 @@ class ClaimedEntity:
     had_errors: bool
 
 
-def claim_for_processing(conn: Connection, *, now: float, lease_until: float, limit: int) -> list[ClaimedEntity]:
+def claim_for_processing(
+    conn: Connection, *, now: float, lease_until: float, limit: int
+) -> list[ClaimedEntity]:
     """Lease due entities, in rank order (see `ranks`). The lease is `next_update_at` itself.
 
     Locations read files and are claimed one at a time, so that with several
@@ -84,7 +86,12 @@ def claim_for_processing(conn: Connection, *, now: float, lease_until: float, li
                 f" ORDER BY next_update_at LIMIT :limit{_skip_locked(conn)})"
                 f" RETURNING {columns}"
             ),
-            {"lease": lease_until, "now": now, "limit": 1 if rank == LOCATION_RANK else limit, "rank": rank},
+            {
+                "lease": lease_until,
+                "now": now,
+                "limit": 1 if rank == LOCATION_RANK else limit,
+                "rank": rank,
+            },
         ).all()
         if rows:
             return sorted((ClaimedEntity(*row) for row in rows), key=lambda r: r.id)
@@ -92,13 +99,18 @@ def claim_for_processing(conn: Connection, *, now: float, lease_until: float, li
 
 
 def load_unprocessed(conn: Connection, ids: Sequence[int]) -> dict[int, str]:
-    return dict(_in(conn, "SELECT id, unprocessed_entity FROM refresh_state WHERE id IN :values", ids))
+    return dict(
+        _in(conn, "SELECT id, unprocessed_entity FROM refresh_state WHERE id IN :values", ids)
+    )
 
 
-def bump_unchanged(conn: Connection, rows: Sequence[tuple[int, str]], next_update_at: float) -> None:
+def bump_unchanged(
+    conn: Connection, rows: Sequence[tuple[int, str]], next_update_at: float
+) -> None:
     """Entities whose result did not change only get their next due time."""
     bulk_update(
-        conn, "refresh_state",
+        conn,
+        "refresh_state",
         [{"id": i, "hash": h, "next": next_update_at} for i, h in sorted(rows)],
         where="t.id = v.id AND t.unprocessed_hash = v.hash",
         types={"id": "bigint", "hash": "text", "next": "double precision"},
@@ -116,10 +128,24 @@ def store_results(conn: Connection, rows: Sequence[dict[str, Any]]) -> set[int]:
     input is already due again.
     """
     updated = bulk_update(
-        conn, "refresh_state", sorted(rows, key=lambda r: r["id"]),
-        assign={"result_hash": "result_hash", "input_hash": "input_hash", "errors": "errors", "next_update_at": "next"},
+        conn,
+        "refresh_state",
+        sorted(rows, key=lambda r: r["id"]),
+        assign={
+            "result_hash": "result_hash",
+            "input_hash": "input_hash",
+            "errors": "errors",
+            "next_update_at": "next",
+        },
         where="t.id = v.id AND t.unprocessed_hash = v.hash",
-        types={"id": "bigint", "hash": "text", "result_hash": "text", "input_hash": "text", "errors": "text", "next": "double precision"},
+        types={
+            "id": "bigint",
+            "hash": "text",
+            "result_hash": "text",
+            "input_hash": "text",
+            "errors": "text",
+            "next": "double precision",
+        },
         returning="t.id",
     )
     return {row[0] for row in updated}
@@ -128,12 +154,16 @@ def store_results(conn: Connection, rows: Sequence[dict[str, Any]]) -> set[int]:
 def set_errors(conn: Connection, row_id: int, errors: str | None) -> None:
     """Replace an entity's errors and forget its result hash, so its next run writes again."""
     conn.execute(
-        text("UPDATE refresh_state SET errors = :errors, result_hash = NULL, input_hash = NULL WHERE id = :id"),
+        text(
+            "UPDATE refresh_state SET errors = :errors, result_hash = NULL, input_hash = NULL WHERE id = :id"
+        ),
         {"errors": errors, "id": row_id},
     )
 
 
-def replace_relations(conn: Connection, originating_ids: Sequence[int], rows: Sequence[tuple[int, str, str, str]]) -> set[str]:
+def replace_relations(
+    conn: Connection, originating_ids: Sequence[int], rows: Sequence[tuple[int, str, str, str]]
+) -> set[str]:
     """Swap the relations these entities produce; returns every source ref touched (old and new)."""
     touched: set[str] = set()
     if originating_ids:
@@ -146,7 +176,12 @@ def replace_relations(conn: Connection, originating_ids: Sequence[int], rows: Se
             )
         )
     touched.update(r[1] for r in rows)
-    bulk_insert(conn, "relations", ("originating_entity_id", "source_entity_ref", "type", "target_entity_ref"), rows)
+    bulk_insert(
+        conn,
+        "relations",
+        ("originating_entity_id", "source_entity_ref", "type", "target_entity_ref"),
+        rows,
+    )
     return touched
 
 
@@ -182,11 +217,15 @@ def replace_children(
     preserve_location_keys: Iterable[str] = (),
 ) -> ChildrenWrite:
     """Make `children` the emitter's children: upsert their rows, swap references."""
-    column, owner = ("source_entity_ref", source_ref) if source_ref is not None else ("source_key", source_key)
+    column, owner = (
+        ("source_entity_ref", source_ref) if source_ref is not None else ("source_key", source_key)
+    )
     old_targets = {
         target
         for (target,) in conn.execute(
-            text(f"DELETE FROM refresh_state_references WHERE {column} = :owner RETURNING target_entity_ref"),
+            text(
+                f"DELETE FROM refresh_state_references WHERE {column} = :owner RETURNING target_entity_ref"
+            ),
             {"owner": owner},
         ).all()
     }
@@ -197,7 +236,11 @@ def replace_children(
     elif old_targets and preserve_location_keys:
         keep = {
             ref
-            for ref, key in _in(conn, "SELECT entity_ref, location_key FROM refresh_state WHERE entity_ref IN :values", old_targets)
+            for ref, key in _in(
+                conn,
+                "SELECT entity_ref, location_key FROM refresh_state WHERE entity_ref IN :values",
+                old_targets,
+            )
             if key in preserve_location_keys
         }
 
@@ -213,13 +256,19 @@ def replace_children(
     # old emitter has let it go (no parent left) is taken over. Provider entities have
     # no file (None): a catalog file naming one of them conflicts too, so no file can
     # replace a root Location.
-    candidates = [c.entity_ref for c in children if c.entity_ref in existing and existing[c.entity_ref][0] != c.location_key]
+    candidates = [
+        c.entity_ref
+        for c in children
+        if c.entity_ref in existing and existing[c.entity_ref][0] != c.location_key
+    ]
     held = set()
     if candidates:
         held = {
             ref
             for (ref,) in _in(
-                conn, "SELECT DISTINCT target_entity_ref FROM refresh_state_references WHERE target_entity_ref IN :values", candidates
+                conn,
+                "SELECT DISTINCT target_entity_ref FROM refresh_state_references WHERE target_entity_ref IN :values",
+                candidates,
             )
         }
     inserts: list[dict[str, Any]] = []
@@ -230,22 +279,40 @@ def replace_children(
         row = existing.get(child.entity_ref)
         if row is None:
             inserts.append(
-                {"entity_id": str(uuid.uuid4()), "entity_ref": child.entity_ref, "unprocessed_entity": child.entity_json,
-                 "unprocessed_hash": child.entity_hash, "location_key": child.location_key, "source_line": child.line,
-                 "claim_rank": child.claim_rank, "next_update_at": now, "last_discovery_at": now}
+                {
+                    "entity_id": str(uuid.uuid4()),
+                    "entity_ref": child.entity_ref,
+                    "unprocessed_entity": child.entity_json,
+                    "unprocessed_hash": child.entity_hash,
+                    "location_key": child.location_key,
+                    "source_line": child.line,
+                    "claim_rank": child.claim_rank,
+                    "next_update_at": now,
+                    "last_discovery_at": now,
+                }
             )
         elif child.entity_ref in held:
             conflicts.append((child, row[0]))
             continue
         elif row[1] != child.entity_hash or row[0] != child.location_key:
             updates.append(
-                {"ref": child.entity_ref, "entity": child.entity_json, "hash": child.entity_hash,
-                 "key": child.location_key, "line": child.line, "now": now}
+                {
+                    "ref": child.entity_ref,
+                    "entity": child.entity_json,
+                    "hash": child.entity_hash,
+                    "key": child.location_key,
+                    "line": child.line,
+                    "now": now,
+                }
             )
         accepted.append(child.entity_ref)
     if inserts:
         # Another worker may insert the same new ref at the same moment; the loser skips it.
-        stmt = _dialect(conn).insert(refresh_state).on_conflict_do_nothing(index_elements=["entity_ref"])
+        stmt = (
+            _dialect(conn)
+            .insert(refresh_state)
+            .on_conflict_do_nothing(index_elements=["entity_ref"])
+        )
         for part in chunks(inserts, 2000):
             conn.execute(stmt, list(part))
     if updates:
@@ -270,7 +337,12 @@ def replace_children(
 def emitters_among(conn: Connection, refs: Iterable[str]) -> set[str]:
     """Which of these entities have children."""
     return {
-        r for (r,) in _in(conn, "SELECT DISTINCT source_entity_ref FROM refresh_state_references WHERE source_entity_ref IN :values", refs)
+        r
+        for (r,) in _in(
+            conn,
+            "SELECT DISTINCT source_entity_ref FROM refresh_state_references WHERE source_entity_ref IN :values",
+            refs,
+        )
     }
 
 
@@ -291,7 +363,10 @@ def parents_of(conn: Connection, refs: Iterable[str]) -> set[str]:
 
 def request_stitch(conn: Connection, refs: Iterable[str], *, due: float) -> None:
     """Queue refs for stitching; a new ticket tells a running stitcher to keep the row."""
-    rows = sorted(({"entity_ref": r, "next_stitch_at": due, "ticket": uuid.uuid4().hex} for r in set(refs)), key=lambda r: r["entity_ref"])
+    rows = sorted(
+        ({"entity_ref": r, "next_stitch_at": due, "ticket": uuid.uuid4().hex} for r in set(refs)),
+        key=lambda r: r["entity_ref"],
+    )
     if not rows:
         return
     if conn.dialect.name == "postgresql":
@@ -303,20 +378,29 @@ def request_stitch(conn: Connection, refs: Iterable[str], *, due: float) -> None
                 " ON CONFLICT (entity_ref) DO UPDATE SET"
                 " next_stitch_at = least(stitch_queue.next_stitch_at, excluded.next_stitch_at), ticket = excluded.ticket"
             ),
-            {"due": due, "refs": [r["entity_ref"] for r in rows], "tickets": [r["ticket"] for r in rows]},
+            {
+                "due": due,
+                "refs": [r["entity_ref"] for r in rows],
+                "tickets": [r["ticket"] for r in rows],
+            },
         )
         return
     stmt = _dialect(conn).insert(stitch_queue)
     # The earliest request decides when it is due, so a busy entity is not postponed forever.
     stmt = stmt.on_conflict_do_update(
         index_elements=["entity_ref"],
-        set_={"next_stitch_at": func.min(stitch_queue.c.next_stitch_at, stmt.excluded.next_stitch_at), "ticket": stmt.excluded.ticket},
+        set_={
+            "next_stitch_at": func.min(stitch_queue.c.next_stitch_at, stmt.excluded.next_stitch_at),
+            "ticket": stmt.excluded.ticket,
+        },
     )
     for part in chunks(rows, 2000):
         conn.execute(stmt, list(part))
 
 
-def claim_for_stitching(conn: Connection, *, now: float, lease_until: float, limit: int) -> list[tuple[str, str]]:
+def claim_for_stitching(
+    conn: Connection, *, now: float, lease_until: float, limit: int
+) -> list[tuple[str, str]]:
     return [
         (ref, ticket)
         for ref, ticket in conn.execute(
@@ -338,13 +422,19 @@ def lock_entities(conn: Connection, refs: Sequence[str]) -> list[tuple[int, str,
     a stitcher never overwrites a newer served entity with an older one.
     """
     lock = " ORDER BY id FOR UPDATE" if conn.dialect.name == "postgresql" else ""
-    return _in(conn, f"SELECT id, entity_id, entity_ref, errors FROM refresh_state WHERE entity_ref IN :values{lock}", refs)
+    return _in(
+        conn,
+        f"SELECT id, entity_id, entity_ref, errors FROM refresh_state WHERE entity_ref IN :values{lock}",
+        refs,
+    )
 
 
 def relations_from(conn: Connection, refs: Iterable[str]) -> dict[str, list[tuple[str, str]]]:
     out: dict[str, list[tuple[str, str]]] = defaultdict(list)
     for source, type_, target in _in(
-        conn, "SELECT source_entity_ref, type, target_entity_ref FROM relations WHERE source_entity_ref IN :values", refs
+        conn,
+        "SELECT source_entity_ref, type, target_entity_ref FROM relations WHERE source_entity_ref IN :values",
+        refs,
     ):
         out[source].append((type_, target))
     return out
@@ -352,16 +442,28 @@ def relations_from(conn: Connection, refs: Iterable[str]) -> dict[str, list[tupl
 
 def with_parents(conn: Connection, refs: Iterable[str]) -> set[str]:
     return {
-        r for (r,) in _in(conn, "SELECT DISTINCT target_entity_ref FROM refresh_state_references WHERE target_entity_ref IN :values", refs)
+        r
+        for (r,) in _in(
+            conn,
+            "SELECT DISTINCT target_entity_ref FROM refresh_state_references WHERE target_entity_ref IN :values",
+            refs,
+        )
     }
 
 
 def final_rows(conn: Connection, ids: Iterable[int]) -> dict[int, tuple[str, str]]:
     """(hash, body) of the served entities with these ids."""
-    return {i: (h, body) for i, h, body in _in(conn, "SELECT id, hash, final_entity FROM final_entities WHERE id IN :values", ids)}
+    return {
+        i: (h, body)
+        for i, h, body in _in(
+            conn, "SELECT id, hash, final_entity FROM final_entities WHERE id IN :values", ids
+        )
+    }
 
 
-def failing_children(conn: Connection, location_refs: Iterable[str]) -> dict[str, list[tuple[str, str]]]:
+def failing_children(
+    conn: Connection, location_refs: Iterable[str]
+) -> dict[str, list[tuple[str, str]]]:
     """Errors of children that were never valid, by the Location that brought them in."""
     out: dict[str, list[tuple[str, str]]] = defaultdict(list)
     for source, child, errors in _in(
@@ -394,8 +496,11 @@ def write_finals(
     rows being deleted and written again: index maintenance is what bulk loads pay for.
     """
     bulk_update(
-        conn, "final_entities", [{"id": i, "hash": h, "final_entity": body, "now": now} for i, h, body in sorted(updates)],
-        assign={"hash": "hash", "final_entity": "final_entity", "last_updated_at": "now"}, where="t.id = v.id",
+        conn,
+        "final_entities",
+        [{"id": i, "hash": h, "final_entity": body, "now": now} for i, h, body in sorted(updates)],
+        assign={"hash": "hash", "final_entity": "final_entity", "last_updated_at": "now"},
+        where="t.id = v.id",
         types={"id": "bigint", "hash": "text", "final_entity": "text", "now": "double precision"},
     )
     if removed_rows:
@@ -408,7 +513,9 @@ def write_finals(
             [{"id": i, "key": k, "original": o, "value": v} for i, k, o, v in removed_rows],
         )
     bulk_insert(
-        conn, "final_entities", ("id", "entity_ref", "hash", "final_entity", "last_updated_at"),
+        conn,
+        "final_entities",
+        ("id", "entity_ref", "hash", "final_entity", "last_updated_at"),
         [(i, ref, h, body, now) for i, ref, h, body in inserts],
     )
     bulk_insert(conn, "search", ("entity_id", "key", "original_value", "value"), added_rows)
@@ -428,7 +535,12 @@ def analyze(conn: Connection) -> None:
 
 def pending_stitches(conn: Connection, refs: Iterable[str]) -> list[tuple[str, str]]:
     """(ref, ticket) of stitch requests waiting for these refs."""
-    return [(r, t) for r, t in _in(conn, "SELECT entity_ref, ticket FROM stitch_queue WHERE entity_ref IN :values", refs)]
+    return [
+        (r, t)
+        for r, t in _in(
+            conn, "SELECT entity_ref, ticket FROM stitch_queue WHERE entity_ref IN :values", refs
+        )
+    ]
 
 
 def finish_stitching(conn: Connection, claimed: Sequence[tuple[str, str]]) -> None:
@@ -446,10 +558,24 @@ def delete_entities(conn: Connection, refs: Sequence[str]) -> set[str]:
     """Remove entities and everything they own; returns refs whose served form changes."""
     if not refs:
         return set()
-    ids = [i for (i,) in _in(conn, "SELECT id FROM refresh_state WHERE entity_ref IN :values", refs)]
-    touched = {s for (s,) in _in(conn, "DELETE FROM relations WHERE originating_entity_id IN :values RETURNING source_entity_ref", ids)}
+    ids = [
+        i for (i,) in _in(conn, "SELECT id FROM refresh_state WHERE entity_ref IN :values", refs)
+    ]
+    touched = {
+        s
+        for (s,) in _in(
+            conn,
+            "DELETE FROM relations WHERE originating_entity_id IN :values RETURNING source_entity_ref",
+            ids,
+        )
+    }
     touched |= {
-        c for (c,) in _in(conn, "DELETE FROM refresh_state_references WHERE source_entity_ref IN :values RETURNING target_entity_ref", refs)
+        c
+        for (c,) in _in(
+            conn,
+            "DELETE FROM refresh_state_references WHERE source_entity_ref IN :values RETURNING target_entity_ref",
+            refs,
+        )
     }
     _in(conn, "DELETE FROM refresh_state_references WHERE target_entity_ref IN :values", refs)
     _in(conn, "DELETE FROM search WHERE entity_id IN :values", ids)
@@ -465,7 +591,8 @@ def queue_sizes(conn: Connection, now: float, lease_seconds: float) -> tuple[int
     there also sees batches other processes are working on.
     """
     due = conn.execute(
-        text("SELECT count(*) FROM refresh_state WHERE next_update_at <= :until"), {"until": now + lease_seconds}
+        text("SELECT count(*) FROM refresh_state WHERE next_update_at <= :until"),
+        {"until": now + lease_seconds},
     ).scalar_one()
     stitch = conn.execute(text("SELECT count(*) FROM stitch_queue")).scalar_one()
     return due, stitch

@@ -66,7 +66,7 @@ class ProcessingContext:
         self.errors.append(error)
 
 
-class Unchanged(Exception):  # noqa: N818 - a signal, not an error
+class Unchanged(Exception):
     """Raised by a processor when its inputs are those of the last run: nothing to redo."""
 
 
