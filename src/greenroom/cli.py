@@ -60,7 +60,11 @@ def demo_config(config: Config) -> Config:
 
     data = config.model_dump(by_alias=True)
     # The rules go with the demo location only, so they widen nothing else.
-    demo = {"type": "file", "target": demo_location_target(), "rules": [{"allow": list(BUILTIN_KIND_NAMES)}]}
+    demo = {
+        "type": "file",
+        "target": demo_location_target(),
+        "rules": [{"allow": list(BUILTIN_KIND_NAMES)}],
+    }
     data["catalog"]["locations"] = [*data["catalog"]["locations"], demo]
     result = config_from_dict(data, base_dir=config.base_dir)
     result.data_dir = config.data_dir

@@ -106,6 +106,8 @@ class _Stitch:
     errors: list[dict[str, Any]] = field(default_factory=list)
     # Stitch the processed form the currently served entity was made from.
     reuse_served: bool = False
+    # False when it cannot have a served form yet (first processing): no lookup needed.
+    served_before: bool = True
 
 
 def _child(deferred: DeferredEntity) -> store.Child:
@@ -338,12 +340,15 @@ class CatalogEngine:
         def write(conn: Connection) -> None:
             store.bump_unchanged(conn, unchanged, self._next_due(now))
             current = store.store_results(conn, results)
+            # An entity processed for the first time has no old relations, children or
+            # served form: the lookups for those are only made for the others.
+            seen_before = {i for i in current if not _first_run(prepared[i][0])}
             # Other entities that emitted children before must let go of them if they stop.
             emitters = store.emitters_among(
                 conn,
                 [
                     prepared[i][0].entity_ref
-                    for i in current
+                    for i in seen_before
                     if not prepared[i][0].entity_ref.startswith("location:")
                 ],
             )
@@ -382,8 +387,19 @@ class CatalogEngine:
                     touched |= written.touched
                     if written.conflicts:
                         errors = self._record_conflicts(conn, row, outcome, written.conflicts)
-                items.append(_Stitch(row.id, row.entity_id, row.entity_ref, outcome.entity, errors))
-            touched |= store.replace_relations(conn, ok_ids, relation_rows)
+                items.append(
+                    _Stitch(
+                        row.id,
+                        row.entity_id,
+                        row.entity_ref,
+                        outcome.entity,
+                        errors,
+                        served_before=row_id in seen_before,
+                    )
+                )
+            touched |= store.replace_relations(
+                conn, [i for i in ok_ids if i in seen_before], relation_rows
+            )
             if with_errors:
                 touched |= store.parents_of(conn, with_errors)
             # A failing entity keeps its last good version, now shown with the errors.
@@ -431,7 +447,7 @@ class CatalogEngine:
         refs = [i.ref for i in items]
         relations = store.relations_from(conn, refs)
         parents = store.with_parents(conn, refs)
-        served = store.final_rows(conn, [i.id for i in items])
+        served = store.final_rows(conn, [i.id for i in items if i.served_before])
         failing = store.failing_children(conn, [r for r in refs if r.startswith("location:")])
         orphans: list[str] = []
         inserts: list[tuple[int, str, str, str]] = []
@@ -563,6 +579,11 @@ class CatalogEngine:
                 stop.wait(5)
             if not worked:
                 stop.wait(idle_sleep)
+
+
+def _first_run(row: store.ClaimedEntity) -> bool:
+    """Never processed: no result yet and no errors (a conflict also clears the result)."""
+    return row.result_hash is None and not row.had_errors
 
 
 def _child_error(child_ref: str, error: dict[str, Any]) -> dict[str, Any]:
