@@ -11,7 +11,13 @@ from sqlalchemy import Engine, func, select, text
 
 from greenroom.catalog.processing.engine import CatalogEngine, EngineStats
 from greenroom.catalog.providers import LocationStore, RegisteredLocationProvider, StoredLocation
-from greenroom.catalog.tables import final_entities, refresh_state, refresh_state_references, search
+from greenroom.catalog.tables import (
+    final_entities,
+    refresh_schedule,
+    refresh_state,
+    refresh_state_references,
+    search,
+)
 from greenroom.config import Config
 from greenroom.db.bulk import chunks
 from greenroom.db.transactions import write_transaction
@@ -35,7 +41,7 @@ class CatalogService:
     def refresh_all(self) -> None:
         """Make every entity due now, as if its refresh interval had passed."""
         with write_transaction(self.db) as conn:
-            conn.execute(refresh_state.update().values(next_update_at=time.time()))
+            conn.execute(refresh_schedule.update().values(next_update_at=time.time()))
 
     def process_until_idle(
         self, progress: Callable[[int, int, int], None] | None = None

@@ -28,9 +28,7 @@ EntityKey = BigInteger().with_variant(Integer(), "sqlite")
 
 metadata = MetaData()
 
-# One row per entity known to the catalog: the processing queue and its state.
-# `next_update_at` doubles as the lease: claiming a row pushes it `leaseSeconds`
-# into the future, so a worker that dies mid-batch simply lets it come due again.
+# One row per entity known to the catalog: its input and the state of its processing.
 refresh_state = Table(
     "refresh_state",
     metadata,
@@ -46,12 +44,23 @@ refresh_state = Table(
     Column("errors", Text),  # JSON list of serialized errors of the last run
     Column("location_key", Text),  # the file that emitted it; a second file conflicts
     Column("source_line", Integer),
+    Column("last_discovery_at", Float, nullable=False),
+)
+
+# When each entity is due, apart from refresh_state so that scheduling (claims,
+# leases, refreshes) rewrites only these narrow rows and their integer indexes,
+# and result writes to refresh_state can be HOT updates. `next_update_at` doubles
+# as the lease: claiming pushes it `leaseSeconds` ahead, so a worker that dies
+# mid-batch simply lets its entities come due again.
+refresh_schedule = Table(
+    "refresh_schedule",
+    metadata,
+    Column("id", EntityKey, primary_key=True, autoincrement=False),  # refresh_state.id
     # Claim order among due entities (see processing.ranks): Locations first and one
     # at a time, then kinds that refer to others before the kinds they refer to.
-    Column("claim_rank", SmallInteger, nullable=False, default=0),
+    Column("claim_rank", SmallInteger, nullable=False),
     Column("next_update_at", Float, nullable=False),
-    Column("last_discovery_at", Float, nullable=False),
-    Index("refresh_state_due_idx", "claim_rank", "next_update_at"),
+    Index("refresh_schedule_due_idx", "claim_rank", "next_update_at"),
 )
 
 # The parent/child graph: who emitted whom. Drives orphaning and ancestry.

@@ -84,3 +84,48 @@ def bulk_update(
         return [r for row in rows for r in conn.execute(stmt, row).all()]
     conn.execute(text(sql), list(rows))
     return []
+
+
+def bulk_insert_new(
+    conn: Connection,
+    table: str,
+    rows: Sequence[dict[str, Any]],
+    *,
+    types: dict[str, str],
+    unique: str,
+    returning: str,
+) -> list[Any]:
+    """Insert rows whose `unique` column is not taken yet; returns `returning` of those inserted.
+
+    Concurrent writers may insert the same key: the loser skips it instead of failing.
+    """
+    if not rows:
+        return []
+    keys = list(types)
+    cols = ", ".join(keys)
+    if conn.dialect.name == "postgresql":
+        raw = conn.connection.driver_connection
+        shape = hashlib.sha1(
+            repr(sorted(types.items())).encode(), usedforsecurity=False
+        ).hexdigest()[:10]
+        temp = f"_new_{table}_{shape}"
+        with raw.cursor() as cur:
+            cur.execute(
+                f"CREATE TEMP TABLE IF NOT EXISTS {temp} ({', '.join(f'{k} {types[k]}' for k in keys)})"
+                " ON COMMIT DELETE ROWS"
+            )
+            with cur.copy(f"COPY {temp} ({cols}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row([row[k] for k in keys])
+            cur.execute(
+                f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {temp} ORDER BY {unique}"
+                f" ON CONFLICT ({unique}) DO NOTHING RETURNING {returning}"
+            )
+            result = cur.fetchall()
+            cur.execute(f"TRUNCATE {temp}")
+            return result
+    stmt = text(
+        f"INSERT INTO {table} ({cols}) VALUES ({', '.join(':' + k for k in keys)})"
+        f" ON CONFLICT ({unique}) DO NOTHING RETURNING {returning}"
+    )
+    return [r for row in rows for r in conn.execute(stmt, row).all()]

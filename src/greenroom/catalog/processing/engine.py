@@ -332,14 +332,13 @@ class CatalogEngine:
                     "result_hash": result_hash,
                     "input_hash": outcome.input_hash,
                     "errors": _errors_json(outcome.errors),
-                    "next": self._next_due(now),
                 }
             )
         self.stats.skipped += len(unchanged)
 
         def write(conn: Connection) -> None:
-            store.bump_unchanged(conn, unchanged, self._next_due(now))
-            current = store.store_results(conn, results)
+            store.schedule(conn, unchanged, self._next_due(now))
+            current = store.store_results(conn, results, self._next_due(now))
             # An entity processed for the first time has no old relations, children or
             # served form: the lookups for those are only made for the others.
             seen_before = {i for i in current if not _first_run(prepared[i][0])}

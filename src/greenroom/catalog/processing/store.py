@@ -16,8 +16,8 @@ from sqlalchemy import Connection, bindparam, func, text
 from sqlalchemy.dialects import postgresql, sqlite
 
 from greenroom.catalog.processing.ranks import LOCATION_RANK, RANKS
-from greenroom.catalog.tables import refresh_state, stitch_queue
-from greenroom.db.bulk import bulk_insert, bulk_update, chunks
+from greenroom.catalog.tables import stitch_queue
+from greenroom.db.bulk import bulk_insert, bulk_insert_new, bulk_update, chunks
 
 
 def _skip_locked(conn: Connection) -> str:
@@ -79,21 +79,25 @@ def claim_for_processing(
         " location_key, source_line, errors IS NOT NULL"
     )
     for rank in RANKS:
-        rows = conn.execute(
-            text(
-                "UPDATE refresh_state SET next_update_at = :lease WHERE id IN ("
-                " SELECT id FROM refresh_state WHERE claim_rank = :rank AND next_update_at <= :now"
-                f" ORDER BY next_update_at LIMIT :limit{_skip_locked(conn)})"
-                f" RETURNING {columns}"
-            ),
-            {
-                "lease": lease_until,
-                "now": now,
-                "limit": 1 if rank == LOCATION_RANK else limit,
-                "rank": rank,
-            },
-        ).all()
-        if rows:
+        ids = [
+            i
+            for (i,) in conn.execute(
+                text(
+                    "UPDATE refresh_schedule SET next_update_at = :lease WHERE id IN ("
+                    " SELECT id FROM refresh_schedule WHERE claim_rank = :rank AND next_update_at <= :now"
+                    f" ORDER BY next_update_at LIMIT :limit{_skip_locked(conn)})"
+                    " RETURNING id"
+                ),
+                {
+                    "lease": lease_until,
+                    "now": now,
+                    "limit": 1 if rank == LOCATION_RANK else limit,
+                    "rank": rank,
+                },
+            ).all()
+        ]
+        if ids:
+            rows = _in(conn, f"SELECT {columns} FROM refresh_state WHERE id IN :values", ids)
             return sorted((ClaimedEntity(*row) for row in rows), key=lambda r: r.id)
     return []
 
@@ -104,24 +108,43 @@ def load_unprocessed(conn: Connection, ids: Sequence[int]) -> dict[int, str]:
     )
 
 
-def bump_unchanged(
-    conn: Connection, rows: Sequence[tuple[int, str]], next_update_at: float
-) -> None:
-    """Entities whose result did not change only get their next due time."""
-    bulk_update(
-        conn,
-        "refresh_state",
-        [{"id": i, "hash": h, "next": next_update_at} for i, h in sorted(rows)],
-        where="t.id = v.id AND t.unprocessed_hash = v.hash",
-        types={"id": "bigint", "hash": "text", "next": "double precision"},
-        assign={"next_update_at": "next"},
+def schedule(conn: Connection, rows: Sequence[tuple[int, str]], next_update_at: float) -> None:
+    """Set when these entities are next due, unless their input changed since they were claimed.
+
+    Each row is (id, the unprocessed hash seen at claim time). A location that
+    rewrote the entity meanwhile has made it due already; that must stand.
+    """
+    if not rows:
+        return
+    if conn.dialect.name == "postgresql":
+        conn.execute(
+            text(
+                "UPDATE refresh_schedule AS s SET next_update_at = :next"
+                " FROM unnest(CAST(:ids AS bigint[]), CAST(:hashes AS text[])) AS v(id, hash), refresh_state AS r"
+                " WHERE s.id = v.id AND r.id = v.id AND r.unprocessed_hash = v.hash"
+            ),
+            {
+                "next": next_update_at,
+                "ids": [i for i, _ in sorted(rows)],
+                "hashes": [h for _, h in sorted(rows)],
+            },
+        )
+        return
+    conn.execute(
+        text(
+            "UPDATE refresh_schedule SET next_update_at = :next WHERE id = :id"
+            " AND EXISTS (SELECT 1 FROM refresh_state r WHERE r.id = :id AND r.unprocessed_hash = :hash)"
+        ),
+        [{"next": next_update_at, "id": i, "hash": h} for i, h in sorted(rows)],
     )
 
 
-def store_results(conn: Connection, rows: Sequence[dict[str, Any]]) -> set[int]:
+def store_results(
+    conn: Connection, rows: Sequence[dict[str, Any]], next_update_at: float
+) -> set[int]:
     """Write changed results; returns the ids still current (input unchanged since claim).
 
-    Each row: id, hash (the claimed unprocessed hash), result_hash, input_hash, errors, next.
+    Each row: id, hash (the claimed unprocessed hash), result_hash, input_hash, errors.
     The update also takes the row locks that keep stitchers off these entities
     until this transaction ends. It is guarded by the unprocessed hash: if a
     location rewrote the entity meanwhile, this result is stale and the newer
@@ -131,12 +154,7 @@ def store_results(conn: Connection, rows: Sequence[dict[str, Any]]) -> set[int]:
         conn,
         "refresh_state",
         sorted(rows, key=lambda r: r["id"]),
-        assign={
-            "result_hash": "result_hash",
-            "input_hash": "input_hash",
-            "errors": "errors",
-            "next_update_at": "next",
-        },
+        assign={"result_hash": "result_hash", "input_hash": "input_hash", "errors": "errors"},
         where="t.id = v.id AND t.unprocessed_hash = v.hash",
         types={
             "id": "bigint",
@@ -144,11 +162,12 @@ def store_results(conn: Connection, rows: Sequence[dict[str, Any]]) -> set[int]:
             "result_hash": "text",
             "input_hash": "text",
             "errors": "text",
-            "next": "double precision",
         },
         returning="t.id",
     )
-    return {row[0] for row in updated}
+    current = {row[0] for row in updated}
+    schedule(conn, [(r["id"], r["hash"]) for r in rows if r["id"] in current], next_update_at)
+    return current
 
 
 def set_errors(conn: Connection, row_id: int, errors: str | None) -> None:
@@ -286,8 +305,6 @@ def replace_children(
                     "unprocessed_hash": child.entity_hash,
                     "location_key": child.location_key,
                     "source_line": child.line,
-                    "claim_rank": child.claim_rank,
-                    "next_update_at": now,
                     "last_discovery_at": now,
                 }
             )
@@ -306,24 +323,52 @@ def replace_children(
                 }
             )
         accepted.append(child.entity_ref)
-    if inserts:
-        # Another worker may insert the same new ref at the same moment; the loser skips it.
-        stmt = (
-            _dialect(conn)
-            .insert(refresh_state)
-            .on_conflict_do_nothing(index_elements=["entity_ref"])
-        )
-        for part in chunks(inserts, 2000):
-            conn.execute(stmt, list(part))
+    due: list[tuple[int, int]] = []  # (id, claim rank) of entities to process now
+    ranks = {c.entity_ref: c.claim_rank for c in children}
+    # Another worker may insert the same new ref at the same moment; the loser skips it.
+    inserted = bulk_insert_new(
+        conn,
+        "refresh_state",
+        inserts,
+        types={
+            "entity_id": "text",
+            "entity_ref": "text",
+            "unprocessed_entity": "text",
+            "unprocessed_hash": "text",
+            "location_key": "text",
+            "source_line": "integer",
+            "last_discovery_at": "double precision",
+        },
+        unique="entity_ref",
+        returning="id, entity_ref",
+    )
+    due.extend((i, ranks[ref]) for i, ref in inserted)
     if updates:
-        conn.execute(
-            text(
-                "UPDATE refresh_state SET unprocessed_entity = :entity, unprocessed_hash = :hash,"
-                " location_key = :key, source_line = :line, next_update_at = :now, last_discovery_at = :now"
-                " WHERE entity_ref = :ref"
-            ),
-            sorted(updates, key=lambda u: u["ref"]),
+        updates.sort(key=lambda u: u["ref"])
+        changed = bulk_update(
+            conn,
+            "refresh_state",
+            updates,
+            assign={
+                "unprocessed_entity": "entity",
+                "unprocessed_hash": "hash",
+                "location_key": "key",
+                "source_line": "line",
+                "last_discovery_at": "now",
+            },
+            where="t.entity_ref = v.ref",
+            types={
+                "ref": "text",
+                "entity": "text",
+                "hash": "text",
+                "key": "text",
+                "line": "integer",
+                "now": "double precision",
+            },
+            returning="t.id, t.entity_ref",
         )
+        due.extend((i, ranks[ref]) for i, ref in changed)
+    make_due(conn, due, now)
     targets = list(dict.fromkeys([*accepted, *sorted(keep)]))
     bulk_insert(
         conn,
@@ -332,6 +377,29 @@ def replace_children(
         [(source_key, source_ref, t) for t in targets],
     )
     return ChildrenWrite(conflicts, old_targets - set(targets))
+
+
+def make_due(conn: Connection, rows: Sequence[tuple[int, int]], now: float) -> None:
+    """Schedule (id, claim rank) rows for processing now, new or not."""
+    if not rows:
+        return
+    if conn.dialect.name == "postgresql":
+        conn.execute(
+            text(
+                "INSERT INTO refresh_schedule (id, claim_rank, next_update_at)"
+                " SELECT i, r, :now FROM unnest(CAST(:ids AS bigint[]), CAST(:ranks AS smallint[])) AS v(i, r) ORDER BY i"
+                " ON CONFLICT (id) DO UPDATE SET next_update_at = excluded.next_update_at"
+            ),
+            {"now": now, "ids": [i for i, _ in rows], "ranks": [r for _, r in rows]},
+        )
+        return
+    conn.execute(
+        text(
+            "INSERT INTO refresh_schedule (id, claim_rank, next_update_at) VALUES (:id, :rank, :now)"
+            " ON CONFLICT (id) DO UPDATE SET next_update_at = excluded.next_update_at"
+        ),
+        [{"id": i, "rank": r, "now": now} for i, r in sorted(rows)],
+    )
 
 
 def emitters_among(conn: Connection, refs: Iterable[str]) -> set[str]:
@@ -529,7 +597,8 @@ def analyze(conn: Connection) -> None:
     """
     if conn.dialect.name == "postgresql":
         conn.exec_driver_sql(
-            "ANALYZE refresh_state, refresh_state_references, relations, final_entities, search, stitch_queue"
+            "ANALYZE refresh_state, refresh_schedule, refresh_state_references, relations, final_entities,"
+            " search, stitch_queue"
         )
 
 
@@ -580,6 +649,7 @@ def delete_entities(conn: Connection, refs: Sequence[str]) -> set[str]:
     _in(conn, "DELETE FROM refresh_state_references WHERE target_entity_ref IN :values", refs)
     _in(conn, "DELETE FROM search WHERE entity_id IN :values", ids)
     _in(conn, "DELETE FROM final_entities WHERE id IN :values", ids)
+    _in(conn, "DELETE FROM refresh_schedule WHERE id IN :values", ids)
     _in(conn, "DELETE FROM refresh_state WHERE id IN :values", ids)
     return touched - set(refs)
 
@@ -591,7 +661,7 @@ def queue_sizes(conn: Connection, now: float, lease_seconds: float) -> tuple[int
     there also sees batches other processes are working on.
     """
     due = conn.execute(
-        text("SELECT count(*) FROM refresh_state WHERE next_update_at <= :until"),
+        text("SELECT count(*) FROM refresh_schedule WHERE next_update_at <= :until"),
         {"until": now + lease_seconds},
     ).scalar_one()
     stitch = conn.execute(text("SELECT count(*) FROM stitch_queue")).scalar_one()
