@@ -11,8 +11,10 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from tests.catalog.helpers import reference_dir
+
 PG_URL = os.environ.get("GREENROOM_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
-REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference"
+REFERENCE = reference_dir()
 EXAMPLES = REFERENCE / "backstage-examples"
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -60,3 +61,11 @@ def status_messages(entity: dict[str, Any] | None) -> list[str]:
 
 def relations_of(entity: dict[str, Any]) -> set[tuple[str, str]]:
     return {(r["type"], r["targetRef"]) for r in entity.get("relations", [])}
+
+
+def reference_dir() -> Path:
+    """The shared reference material: $GREENROOM_REFERENCE, else ../shared/reference of the checkout."""
+    if os.environ.get("GREENROOM_REFERENCE"):
+        return Path(os.environ["GREENROOM_REFERENCE"])
+    parents = Path(__file__).resolve().parents
+    return parents[3] / "shared" / "reference" if len(parents) > 3 else Path("/nonexistent")

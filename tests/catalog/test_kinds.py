@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,14 +15,7 @@ from greenroom.catalog.model import (
     validate_entity,
 )
 from greenroom.errors import InputError, error_message
-
-
-def reference_dir() -> Path:
-    if os.environ.get("GREENROOM_REFERENCE"):
-        return Path(os.environ["GREENROOM_REFERENCE"])
-    parents = Path(__file__).resolve().parents
-    return parents[3] / "shared" / "reference" if len(parents) > 3 else Path("/nonexistent")
-
+from tests.catalog.helpers import reference_dir
 
 EXAMPLES = reference_dir() / "backstage-examples"
 CATALOG = EXAMPLES / "packages" / "catalog-model" / "examples"

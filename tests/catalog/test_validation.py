@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import copy
-import os
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -32,15 +30,7 @@ from greenroom.catalog.model.formats import (
 from greenroom.catalog.model.schemas import KIND_SCHEMAS, compile_schema, first_error, kind_schema
 from greenroom.catalog.model.validation import _validate_exact
 from greenroom.errors import InputError, error_message, serialize_error
-
-
-def reference_dir() -> Path:
-    """The shared reference material: $GREENROOM_REFERENCE, else ../shared/reference of the checkout."""
-    if os.environ.get("GREENROOM_REFERENCE"):
-        return Path(os.environ["GREENROOM_REFERENCE"])
-    parents = Path(__file__).resolve().parents
-    return parents[3] / "shared" / "reference" if len(parents) > 3 else Path("/nonexistent")
-
+from tests.catalog.helpers import reference_dir
 
 EXAMPLES = reference_dir() / "backstage-examples"
 # A scaffolder skeleton full of ${{ }} expressions: not an entity (see the reference README).
