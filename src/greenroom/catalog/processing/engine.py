@@ -250,16 +250,13 @@ class CatalogEngine:
             return 0
         # An entity that reads nothing but itself, unchanged since its last run, is skipped
         # without even loading it.
-        skipped = [
-            r
-            for r in claimed
-            if r.input_hash and r.input_hash == pure_input_hash(r.unprocessed_hash, self.env)
-        ]
-        todo = [
-            r
-            for r in claimed
-            if not (r.input_hash and r.input_hash == pure_input_hash(r.unprocessed_hash, self.env))
-        ]
+        skipped: list[store.ClaimedEntity] = []
+        todo: list[store.ClaimedEntity] = []
+        for row in claimed:
+            same = row.input_hash and row.input_hash == pure_input_hash(
+                row.unprocessed_hash, self.env
+            )
+            (skipped if same else todo).append(row)
         bodies: dict[int, str] = {}
         if todo:
             with self.db.connect() as conn:
