@@ -12,7 +12,11 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from greenroom import __version__
+from greenroom.plugins import collect
 from greenroom.portal import Portal
+from greenroom.web.apis import api_app
+from greenroom.web.errors import install_error_handlers
+from greenroom.web.limits import BodySizeLimit
 
 log = logging.getLogger(__name__)
 
@@ -39,8 +43,15 @@ def create_app(portal: Portal, *, run_workers: bool = True, worker_count: int = 
         for thread in threads:
             thread.join(timeout=10)
 
-    app = FastAPI(title="Greenroom", version=__version__, lifespan=lifespan)
+    app = FastAPI(
+        title="Greenroom", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None
+    )
     app.state.portal = portal
+    app.state.permissions = portal.permissions
+    install_error_handlers(app)
+    app.add_middleware(BodySizeLimit, limit=portal.config.server.max_body_bytes)
+    for api in collect(portal.pm.hook.api_routers(portal=portal)):
+        app.mount(api.prefix, api_app(api, portal.permissions))
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> JSONResponse:

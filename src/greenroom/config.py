@@ -87,6 +87,15 @@ class CatalogConfig(_Section):
     orphan_strategy: Literal["delete", "keep"] = Field(default="delete", alias="orphanStrategy")
     batch_size: int = Field(default=2500, alias="batchSize", ge=1, le=20000)
     lease_seconds: float = Field(default=60.0, alias="leaseSeconds", gt=0)
+    # Location types POST /locations accepts. `file` would let API callers read the
+    # server's disk, so, as in Backstage, only `url` unless the operator says so.
+    allowed_location_types: list[Literal["url", "file", "git"]] = Field(
+        default=["url"], alias="allowedLocationTypes"
+    )
+    default_location_conflict_strategy: Literal["reject", "refresh"] = Field(
+        default="reject", alias="defaultLocationConflictStrategy"
+    )
+    readonly: bool = False
 
     @field_validator("processing_interval", mode="before")
     @classmethod
@@ -154,6 +163,8 @@ class DatabaseConfig(_Section):
 class ServerConfig(_Section):
     host: str = "127.0.0.1"
     port: int = Field(default=7007, ge=0, le=65535)
+    # Request bodies above this are refused with 413 before they are read.
+    max_body_bytes: int = Field(default=5 * 1024 * 1024, alias="maxBodyBytes", gt=0)
 
 
 class Config(_Section):

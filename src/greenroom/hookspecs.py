@@ -16,6 +16,8 @@ if TYPE_CHECKING:
     from greenroom.catalog.model.kinds import KindDefinition
     from greenroom.catalog.processing.types import EntityProcessor, EntityProvider
     from greenroom.config import Config
+    from greenroom.portal import Portal
+    from greenroom.web.apis import ApiRouter
 
 PROJECT = "greenroom"
 hookspec = pluggy.HookspecMarker(PROJECT)
@@ -35,3 +37,8 @@ def catalog_processors(config: Config) -> list[EntityProcessor]:
 @hookspec
 def catalog_entity_providers(config: Config) -> list[EntityProvider]:
     """Sources that push root entities into the catalog (config locations, org sync, ...)."""
+
+
+@hookspec
+def api_routers(portal: Portal) -> list[ApiRouter]:
+    """HTTP APIs, each mounted at its prefix with its own OpenAPI document."""

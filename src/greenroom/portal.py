@@ -8,6 +8,7 @@ from greenroom.catalog.service import CatalogService
 from greenroom.config import Config
 from greenroom.db.engine import make_engine
 from greenroom.db.migrate import upgrade
+from greenroom.permissions import Permissions
 from greenroom.plugins import make_plugin_manager
 
 
@@ -18,6 +19,7 @@ class Portal:
         self.config = config
         self.pm = make_plugin_manager(config)
         self.db = make_engine(config.database_url)
+        self.permissions = Permissions()
 
     def migrate(self) -> None:
         upgrade(self.db)

@@ -15,6 +15,7 @@ from greenroom.catalog.processing.types import DeferredEntity
 from greenroom.catalog.tables import locations
 from greenroom.config import Config
 from greenroom.db.transactions import write_transaction
+from greenroom.errors import ConflictError
 from greenroom.jsonutil import sha1_hex
 
 
@@ -95,6 +96,46 @@ class LocationStore:
                 )
             )
             return location, True
+
+    def get(self, location_id: str) -> StoredLocation | None:
+        with self.db.connect() as conn:
+            row = conn.execute(
+                select(locations.c.id, locations.c.type, locations.c.target).where(
+                    locations.c.id == location_id
+                )
+            ).first()
+        return StoredLocation(*row) if row else None
+
+    def find(self, type_: str, target: str) -> StoredLocation | None:
+        with self.db.connect() as conn:
+            row = conn.execute(
+                select(locations.c.id).where(
+                    locations.c.type == type_, locations.c.target == target
+                )
+            ).first()
+        return StoredLocation(row[0], type_, target) if row else None
+
+    def update(self, location_id: str, type_: str, target: str) -> StoredLocation | None:
+        """Change a location's type and target; None if it does not exist.
+
+        Raises ConflictError when another location already has that type and target.
+        """
+        with write_transaction(self.db) as conn:
+            clash = conn.execute(
+                select(locations.c.id).where(
+                    locations.c.type == type_,
+                    locations.c.target == target,
+                    locations.c.id != location_id,
+                )
+            ).first()
+            if clash:
+                raise ConflictError(f"Location {type_}:{target} already exists")
+            changed = conn.execute(
+                locations.update()
+                .where(locations.c.id == location_id)
+                .values(type=type_, target=target)
+            ).rowcount
+        return StoredLocation(location_id, type_, target) if changed else None
 
     def remove(self, location_id: str) -> bool:
         with write_transaction(self.db) as conn:

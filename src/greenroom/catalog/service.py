@@ -9,8 +9,15 @@ from typing import Any
 import pluggy
 from sqlalchemy import Engine, func, select, text
 
+from greenroom.catalog.processing import dry_run
 from greenroom.catalog.processing.engine import CatalogEngine, EngineStats
-from greenroom.catalog.providers import LocationStore, RegisteredLocationProvider, StoredLocation
+from greenroom.catalog.providers import (
+    LocationStore,
+    RegisteredLocationProvider,
+    StoredLocation,
+    location_entity,
+)
+from greenroom.catalog.query.service import EntityQueries
 from greenroom.catalog.tables import (
     final_entities,
     refresh_schedule,
@@ -34,9 +41,28 @@ class CatalogService:
         self.engine = CatalogEngine(
             db, config, pm, providers=[RegisteredLocationProvider(self.locations)]
         )
+        self.queries = EntityQueries(db)
 
     def add_location(self, type_: str, target: str) -> tuple[StoredLocation, bool]:
-        return self.locations.add(type_, target)
+        """Register a location; its Location entity is queued for processing at once."""
+        location, created = self.locations.add(type_, target)
+        if created:
+            self.engine.run_providers()
+        return location, created
+
+    def remove_location(self, location_id: str) -> bool:
+        """Unregister a location; its entities are orphaned and go with it."""
+        removed = self.locations.remove(location_id)
+        if removed:
+            self.engine.run_providers()
+        return removed
+
+    def dry_run_location(self, type_: str, target: str) -> dry_run.DryRun:
+        """What registering the location would bring in, processed now and stored nowhere."""
+        return dry_run.dry_run(self.engine.env, self.engine.rules, location_entity(type_, target))
+
+    def validate_entity(self, entity: dict[str, Any], location: str) -> list[Any]:
+        return dry_run.validate(self.engine.env, self.engine.rules, entity, location)
 
     def refresh_all(self) -> None:
         """Make every entity due now, as if its refresh interval had passed."""

@@ -106,6 +106,8 @@ final_entities = Table(
     metadata,
     Column("id", EntityKey, primary_key=True, autoincrement=False),
     Column("entity_ref", Text, nullable=False, unique=True),
+    # metadata.uid, kept beside the JSON: the default order of queries and the by-uid lookup.
+    Column("uid", String(36), nullable=False, unique=True),
     Column("hash", String(40), nullable=False),
     Column("final_entity", Text, nullable=False),
     Column("last_updated_at", Float, nullable=False),
@@ -120,7 +122,8 @@ search = Table(
     Column("key", Text, nullable=False),
     Column("original_value", Text),
     Column("value", Text),
-    Index("search_key_value_idx", "key", "value"),
+    # entity_id last: filters, ordering and facets are answered from the index alone.
+    Index("search_key_value_entity_idx", "key", "value", "entity_id"),
     Index("search_entity_idx", "entity_id"),
 )
 
@@ -133,4 +136,29 @@ locations = Table(
     Column("target", Text, nullable=False),
     Column("created_at", Float, nullable=False),
     UniqueConstraint("type", "target", name="locations_type_target_key"),
+)
+
+
+# What changed in the served catalog, in commit order, for search, pages and caches to
+# follow (in this process or another). `generation` comes from catalog_generation,
+# taken as the last step of the writing transaction: its row lock makes generations
+# commit in order, so a reader that has seen generation G has seen every earlier one.
+entity_events = Table(
+    "entity_events",
+    metadata,
+    Column("id", EntityKey, primary_key=True, autoincrement=True),
+    Column("generation", BigInteger, nullable=False),
+    Column("action", String(8), nullable=False),  # added | updated | removed
+    Column("entity_ref", Text, nullable=False),
+    Column("uid", String(36), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Index("entity_events_generation_idx", "generation"),
+)
+
+# One row: the generation of the served catalog, bumped by every change to it.
+catalog_generation = Table(
+    "catalog_generation",
+    metadata,
+    Column("id", SmallInteger, primary_key=True, autoincrement=False),
+    Column("generation", BigInteger, nullable=False),
 )

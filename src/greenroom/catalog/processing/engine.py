@@ -23,7 +23,7 @@ from functools import partial
 from typing import Any
 
 import pluggy
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import OperationalError
 
 from greenroom import __version__
@@ -403,11 +403,12 @@ class CatalogEngine:
             # Requests already queued for these entities are served by stitching them now
             # (relations are read below, after these tickets); newer requests keep theirs.
             covered = store.pending_stitches(conn, [i.ref for i in items])
-            self._stitch(conn, items, now)
+            changes = self._stitch(conn, items, now)
             store.finish_stitching(conn, covered)
             store.request_stitch(
                 conn, touched - {i.ref for i in items}, due=now + self.stitch_delay
             )
+            store.record_changes(conn, changes, now)
 
         self._write(write)
         self.stats.changed += len(results)
@@ -436,20 +437,24 @@ class CatalogEngine:
 
     # --- stitching -------------------------------------------------------------------
 
-    def _stitch(self, conn: Connection, items: list[_Stitch], now: float) -> None:
-        """Write the served form of these entities (their rows must be locked by the caller)."""
+    def _stitch(self, conn: Connection, items: list[_Stitch], now: float) -> list[store.Change]:
+        """Write the served form of these entities (their rows must be locked by the caller).
+
+        Returns the changes to record, which the caller does last in its transaction.
+        """
         if not items:
-            return
+            return []
         refs = [i.ref for i in items]
         relations = store.relations_from(conn, refs)
         parents = store.with_parents(conn, refs)
         served = store.final_rows(conn, [i.id for i in items if i.served_before])
         failing = store.failing_children(conn, [r for r in refs if r.startswith("location:")])
         orphans: list[str] = []
-        inserts: list[tuple[int, str, str, str]] = []
+        inserts: list[tuple[int, str, str, str, str]] = []
         updates: list[tuple[int, str, str]] = []
         added: list[store.SearchRow] = []
         removed: list[store.SearchRow] = []
+        changes: list[store.Change] = []
         for item in items:
             if item.ref not in parents and self.delete_orphans:
                 orphans.append(item.ref)
@@ -480,10 +485,12 @@ class CatalogEngine:
                 continue
             rows = search_rows(entity, relation_list)
             if old is None:
-                inserts.append((item.id, item.ref, etag, dumps(entity)))
+                inserts.append((item.id, item.ref, item.entity_id, etag, dumps(entity)))
+                changes.append(store.Change("added", item.ref, item.entity_id))
                 added.extend((item.id, k, o, v) for k, o, v in rows)
                 continue
             updates.append((item.id, etag, dumps(entity)))
+            changes.append(store.Change("updated", item.ref, item.entity_id))
             new_rows = set(rows)
             old_rows = search_rows(old, old.get("relations", []))
             old_set = set(old_rows)
@@ -494,8 +501,11 @@ class CatalogEngine:
         )
         self.stats.stitched += len(inserts) + len(updates)
         if orphans:
-            store.request_stitch(conn, store.delete_entities(conn, orphans), due=now)
+            touched, removals = store.delete_entities(conn, orphans)
+            store.request_stitch(conn, touched, due=now)
+            changes.extend(removals)
             self.stats.deleted += len(orphans)
+        return changes
 
     def stitch_batch(self, *, horizon: float = 0.0) -> int:
         """Stitch queued entities due within `horizon` seconds. Returns how many it took."""
@@ -516,11 +526,55 @@ class CatalogEngine:
                 )
                 for row_id, entity_id, ref, errors in locked
             ]
-            self._stitch(conn, items, time.time())
+            now = time.time()
+            changes = self._stitch(conn, items, now)
             store.finish_stitching(conn, claimed)
+            store.record_changes(conn, changes, now)
 
         self._write(write)
         return len(claimed)
+
+    # --- requests from the API --------------------------------------------------------
+
+    def refresh(self, ref: str) -> bool:
+        """Process `ref` and every entity that brought it in now; False if it is unknown.
+
+        Ancestors are included so that the files the entity comes from are read again.
+        """
+        ref = ref.lower()
+
+        def write(conn: Connection) -> bool:
+            rows = store.rows_of(conn, [ref])
+            if not rows:
+                return False
+            rows += store.rows_of(conn, store.ancestors_of(conn, ref))
+            store.make_due(
+                conn, [(i, claim_rank(r.partition(":")[0])) for i, r in rows], time.time()
+            )
+            return True
+
+        return self._write(write)
+
+    def delete_entity(self, uid: str) -> bool:
+        """Remove one served entity now. Its parents emit their children again on their
+        next run, so an entity some location still emits comes back (with a new uid)."""
+
+        def write(conn: Connection) -> bool:
+            ref = conn.execute(
+                text("SELECT entity_ref FROM final_entities WHERE uid = :uid"), {"uid": uid}
+            ).scalar_one_or_none()
+            if ref is None:
+                return False
+            now = time.time()
+            parents = store.rows_of(conn, store.parents_of(conn, [ref]))
+            touched, removals = store.delete_entities(conn, [ref])
+            store.forget_results(conn, [i for i, _ in parents])
+            store.make_due(conn, [(i, claim_rank(r.partition(":")[0])) for i, r in parents], now)
+            store.request_stitch(conn, touched, due=now)
+            store.record_changes(conn, removals, now)
+            return True
+
+        return self._write(write)
 
     # --- loops --------------------------------------------------------------------------
 

@@ -426,6 +426,35 @@ def parents_of(conn: Connection, refs: Iterable[str]) -> set[str]:
     }
 
 
+def ancestors_of(conn: Connection, ref: str) -> set[str]:
+    """Every entity that brought `ref` in, directly or through others."""
+    found: set[str] = set()
+    frontier = {ref}
+    while frontier:
+        frontier = parents_of(conn, frontier) - found
+        found |= frontier
+    return found
+
+
+def rows_of(conn: Connection, refs: Iterable[str]) -> list[tuple[int, str]]:
+    """(id, ref) of the known entities among `refs`."""
+    return [
+        (i, r)
+        for i, r in _in(
+            conn, "SELECT id, entity_ref FROM refresh_state WHERE entity_ref IN :values", refs
+        )
+    ]
+
+
+def forget_results(conn: Connection, ids: Sequence[int]) -> None:
+    """Make the next run of these entities do everything again (no skipping by hash)."""
+    _in(
+        conn,
+        "UPDATE refresh_state SET input_hash = NULL, result_hash = NULL WHERE id IN :values",
+        ids,
+    )
+
+
 # --- stitching ------------------------------------------------------------------------
 
 
@@ -552,7 +581,7 @@ SearchRow = tuple[int, str, str | None, str | None]
 def write_finals(
     conn: Connection,
     *,
-    inserts: Sequence[tuple[int, str, str, str]],  # (id, ref, hash, json) of new served entities
+    inserts: Sequence[tuple[int, str, str, str, str]],  # (id, ref, uid, hash, json) of new ones
     updates: Sequence[tuple[int, str, str]],  # (id, hash, json) of changed ones
     added_rows: Sequence[SearchRow],
     removed_rows: Sequence[SearchRow],
@@ -583,8 +612,8 @@ def write_finals(
     bulk_insert(
         conn,
         "final_entities",
-        ("id", "entity_ref", "hash", "final_entity", "last_updated_at"),
-        [(i, ref, h, body, now) for i, ref, h, body in inserts],
+        ("id", "entity_ref", "uid", "hash", "final_entity", "last_updated_at"),
+        [(i, ref, uid, h, body, now) for i, ref, uid, h, body in inserts],
     )
     bulk_insert(conn, "search", ("entity_id", "key", "original_value", "value"), added_rows)
 
@@ -623,10 +652,13 @@ def finish_stitching(conn: Connection, claimed: Sequence[tuple[str, str]]) -> No
 # --- deletion ---------------------------------------------------------------------------
 
 
-def delete_entities(conn: Connection, refs: Sequence[str]) -> set[str]:
-    """Remove entities and everything they own; returns refs whose served form changes."""
+def delete_entities(conn: Connection, refs: Sequence[str]) -> tuple[set[str], list[Change]]:
+    """Remove entities and everything they own.
+
+    Returns the refs whose served form changes, and the removals of served entities.
+    """
     if not refs:
-        return set()
+        return set(), []
     ids = [
         i for (i,) in _in(conn, "SELECT id FROM refresh_state WHERE entity_ref IN :values", refs)
     ]
@@ -648,10 +680,49 @@ def delete_entities(conn: Connection, refs: Sequence[str]) -> set[str]:
     }
     _in(conn, "DELETE FROM refresh_state_references WHERE target_entity_ref IN :values", refs)
     _in(conn, "DELETE FROM search WHERE entity_id IN :values", ids)
-    _in(conn, "DELETE FROM final_entities WHERE id IN :values", ids)
+    removed = [
+        Change("removed", ref, uid)
+        for ref, uid in _in(
+            conn, "DELETE FROM final_entities WHERE id IN :values RETURNING entity_ref, uid", ids
+        )
+    ]
     _in(conn, "DELETE FROM refresh_schedule WHERE id IN :values", ids)
     _in(conn, "DELETE FROM refresh_state WHERE id IN :values", ids)
-    return touched - set(refs)
+    return touched - set(refs), removed
+
+
+# --- change events ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """A served entity that was added, updated or removed."""
+
+    action: str
+    entity_ref: str
+    uid: str
+
+
+def record_changes(conn: Connection, changes: Sequence[Change], now: float) -> int | None:
+    """Bump the catalog generation and log the changes under it; returns the generation.
+
+    Call it as the transaction's last statement: the generation row stays locked
+    until commit, so writers commit generations in order and hold it only briefly.
+    """
+    if not changes:
+        return None
+    generation = conn.execute(
+        text(
+            "UPDATE catalog_generation SET generation = generation + 1 WHERE id = 1 RETURNING generation"
+        )
+    ).scalar_one()
+    bulk_insert(
+        conn,
+        "entity_events",
+        ("generation", "action", "entity_ref", "uid", "created_at"),
+        [(generation, c.action, c.entity_ref, c.uid, now) for c in changes],
+    )
+    return generation
 
 
 def queue_sizes(conn: Connection, now: float, lease_seconds: float) -> tuple[int, int]:

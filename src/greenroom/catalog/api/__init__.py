@@ -1,0 +1,1 @@
+"""The catalog REST API (Backstage-compatible), mounted at /api/catalog."""

@@ -1,0 +1,447 @@
+"""Reading served entities: lookups, filtered pages, facets, ancestry.
+
+Everything is answered in SQL from final_entities and the search index; entity
+JSON is passed through as the text that was stored, and parsed only when a
+`fields` projection asks for part of it.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, Engine, text
+
+from greenroom.catalog.query.cursors import decode_cursor, encode_cursor
+from greenroom.catalog.query.fields import project
+from greenroom.catalog.query.predicates import (
+    EVERYTHING,
+    Predicate,
+    parse_predicate,
+    to_json,
+)
+from greenroom.catalog.query.sql import SqlBuilder
+from greenroom.errors import InputError
+
+DEFAULT_LIMIT = 200
+# Bigger pages are cut to this size; their nextCursor leads on, so nothing is lost.
+MAX_LIMIT = 10_000
+MAX_FACETS = 50
+MAX_REFS = 10_000
+_REF_CHUNK = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class Order:
+    field: str  # lowercased dotted path
+    descending: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class FullText:
+    term: str
+    fields: tuple[str, ...] = ()
+
+
+@dataclass
+class QueryRequest:
+    """One page of `/entities/by-query`, from parameters or from a cursor."""
+
+    predicate: Predicate = EVERYTHING
+    order: Order | None = None
+    full_text: FullText | None = None
+    limit: int = DEFAULT_LIMIT
+    offset: int = 0
+    include_total: bool = True
+    # Keyset position from a cursor: (order value or None, uid), and the direction.
+    after: tuple[str | None, str] | None = None
+    before: tuple[str | None, str] | None = None
+    total: int | None = None
+
+
+@dataclass
+class Page:
+    items: list[bytes]
+    total: int
+    next_cursor: str | None = None
+    prev_cursor: str | None = None
+
+
+@dataclass
+class _Cache:
+    """Totals and facets per catalog generation: exact, and free while nothing changes."""
+
+    size: int = 2048
+    entries: OrderedDict[Hashable, Any] = field(default_factory=OrderedDict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def get_or_compute(self, key: Hashable, compute: Callable[[], Any]) -> Any:
+        with self.lock:
+            if key in self.entries:
+                self.entries.move_to_end(key)
+                return self.entries[key]
+        value = compute()
+        with self.lock:
+            self.entries[key] = value
+            while len(self.entries) > self.size:
+                self.entries.popitem(last=False)
+        return value
+
+
+def _generation(conn: Connection) -> int:
+    return conn.execute(text("SELECT generation FROM catalog_generation WHERE id = 1")).scalar_one()
+
+
+class EntityQueries:
+    """The read side of the catalog API."""
+
+    def __init__(self, db: Engine) -> None:
+        self.db = db
+        self._cache = _Cache()
+
+    # --- single entities ---------------------------------------------------------------
+
+    def by_ref(self, ref: str) -> bytes | None:
+        with self.db.connect() as conn:
+            body = conn.execute(
+                text("SELECT final_entity FROM final_entities WHERE entity_ref = :ref"),
+                {"ref": ref.lower()},
+            ).scalar_one_or_none()
+        return body.encode() if body is not None else None
+
+    def by_uid(self, uid: str) -> bytes | None:
+        with self.db.connect() as conn:
+            body = conn.execute(
+                text("SELECT final_entity FROM final_entities WHERE uid = :uid"), {"uid": uid}
+            ).scalar_one_or_none()
+        return body.encode() if body is not None else None
+
+    def by_refs(
+        self,
+        refs: Sequence[str],
+        predicate: Predicate = EVERYTHING,
+        fields: list[list[str]] | None = None,
+    ) -> list[bytes | None]:
+        """Entities in the order of `refs`; None where missing or filtered out.
+
+        Refs match the canonical lowercase form exactly, as upstream does.
+        """
+        if len(refs) > MAX_REFS:
+            raise InputError(f"Too many entityRefs, at most {MAX_REFS} are allowed")
+        found: dict[str, str] = {}
+        wanted = sorted({r for r in refs if r})
+        with self.db.connect() as conn:
+            for start in range(0, len(wanted), _REF_CHUNK):
+                sql = SqlBuilder()
+                part = wanted[start : start + _REF_CHUNK]
+                listed = ", ".join(sql.bind(r) for r in part)
+                condition = sql.where(predicate)
+                rows = conn.execute(
+                    text(
+                        "SELECT entity_ref, final_entity FROM final_entities fe"
+                        f" WHERE fe.entity_ref IN ({listed}) AND {condition}"
+                    ),
+                    sql.params,
+                )
+                found.update((ref, body) for ref, body in rows)
+        return [_render(found[r], fields) if r in found else None for r in refs]
+
+    # --- pages ---------------------------------------------------------------------------
+
+    def page(self, request: QueryRequest, fields: list[list[str]] | None = None) -> Page:
+        """One page of a by-query request, with cursors to the pages beside it."""
+        limit = min(request.limit, MAX_LIMIT)
+        backwards = request.before is not None
+        sql = SqlBuilder()
+        order = request.order
+        joins, conditions = self._page_conditions(sql, request)
+        select = "SELECT fe.uid, fe.final_entity"
+        direction = order.descending if order else False
+        if backwards:
+            direction = not direction
+        word = "DESC" if direction else "ASC"
+        if order is not None:
+            select += ", o.value"
+            order_by = f"o.value {word}, fe.uid {word}"
+        else:
+            order_by = f"fe.uid {word}"
+        position = request.before if backwards else request.after
+        if position is not None:
+            conditions.append(_keyset(sql, order is not None, position, direction))
+        where = " AND ".join(conditions) or "1=1"
+        statement = f"{select} FROM final_entities fe{joins} WHERE {where} ORDER BY {order_by}"
+        statement += f" LIMIT {limit + 1}"
+        if request.offset and position is None:
+            statement += f" OFFSET {int(request.offset)}"
+        with self.db.connect() as conn:
+            rows = conn.execute(text(statement), sql.params).all() if limit > 0 else []
+            total = request.total
+            if total is None:
+                total = self.count(conn, request) if request.include_total else 0
+        more = len(rows) > limit
+        rows = rows[:limit]
+        if backwards:
+            rows.reverse()
+        page = Page(items=[_render(row[1], fields) for row in rows], total=total)
+        if not rows:
+            return page
+
+        def key(row: Any) -> list[Any]:
+            return [row[2] if order is not None else None, row[0]]
+
+        base = _cursor_base(request, total)
+        has_next = (not backwards and more) or backwards
+        has_prev = (
+            (backwards and more)
+            or (not backwards and position is not None)
+            or (not backwards and request.offset > 0)
+        )
+        if has_next:
+            page.next_cursor = encode_cursor({**base, "after": key(rows[-1]), "isPrevious": False})
+        if has_prev:
+            page.prev_cursor = encode_cursor({**base, "before": key(rows[0]), "isPrevious": True})
+        return page
+
+    def count(self, conn: Connection, request: QueryRequest) -> int:
+        """How many entities the request matches (cached per catalog generation)."""
+        sql = SqlBuilder()
+        joins, conditions = self._page_conditions(sql, request, for_count=True)
+        where = " AND ".join(conditions) or "1=1"
+        statement = f"SELECT count(*) FROM final_entities fe{joins} WHERE {where}"
+        key = ("count", _generation(conn), statement, tuple(sorted(sql.params.items())))
+        return self._cache.get_or_compute(
+            key, lambda: conn.execute(text(statement), sql.params).scalar_one()
+        )
+
+    def _page_conditions(
+        self, sql: SqlBuilder, request: QueryRequest, *, for_count: bool = False
+    ) -> tuple[str, list[str]]:
+        conditions: list[str] = []
+        joins = ""
+        if request.order is not None:
+            if for_count:
+                # Entities without the order field are left out, as upstream does.
+                conditions.append(
+                    "EXISTS (SELECT 1 FROM search s WHERE s.entity_id = fe.id"
+                    f" AND s.key = {sql.bind(request.order.field)} AND s.value IS NOT NULL)"
+                )
+            else:
+                joins = (
+                    " JOIN search o ON o.entity_id = fe.id"
+                    f" AND o.key = {sql.bind(request.order.field)} AND o.value IS NOT NULL"
+                )
+        if request.predicate != EVERYTHING:
+            conditions.append(sql.where(request.predicate))
+        full_text = request.full_text
+        if full_text is not None and full_text.term:
+            fields = list(full_text.fields) or [
+                request.order.field if request.order else "metadata.uid"
+            ]
+            conditions.append(sql.full_text(full_text.term, fields))
+        return joins, conditions
+
+    def request_from_cursor(self, cursor: str) -> QueryRequest:
+        """The request a cursor we issued continues; anything else is an InputError."""
+        data = decode_cursor(cursor)
+        try:
+            predicate = parse_predicate(data.get("query") or {})
+            order_fields = data.get("orderFields") or []
+            order = None
+            if order_fields:
+                first = order_fields[0]
+                order = Order(_text(first["field"]).lower(), first.get("order") == "desc")
+            full_text = None
+            if data.get("fullTextFilter"):
+                ft = data["fullTextFilter"]
+                full_text = FullText(
+                    _text(ft["term"]), tuple(_text(f) for f in ft.get("fields") or [])
+                )
+            total = data.get("totalItems")
+            if not isinstance(total, int) or isinstance(total, bool):
+                raise InputError("Malformed cursor: totalItems")
+            request = QueryRequest(
+                predicate=predicate, order=order, full_text=full_text, total=total
+            )
+            if data.get("isPrevious"):
+                request.before = _position(data.get("before"))
+            else:
+                request.after = _position(data.get("after"))
+        except (KeyError, TypeError, AttributeError, IndexError):
+            raise InputError("Malformed cursor") from None
+        return request
+
+    # --- legacy list -------------------------------------------------------------------------
+
+    def list_page(
+        self,
+        predicate: Predicate,
+        orders: list[Order],
+        limit: int | None,
+        offset: int,
+        fields: list[list[str]] | None,
+    ) -> tuple[list[bytes], bool]:
+        """GET /entities with paging: sorted by the order fields (missing values last),
+        then by ref; returns the items and whether more exist."""
+        sql = SqlBuilder()
+        where = sql.where(predicate)
+        order_by = []
+        for order in orders:
+            value = (
+                "(SELECT min(s.value) FROM search s WHERE s.entity_id = fe.id"
+                f" AND s.key = {sql.bind(order.field)})"
+            )
+            word = "DESC" if order.descending else "ASC"
+            order_by.append(f"CASE WHEN {value} IS NULL THEN 1 ELSE 0 END, {value} {word}")
+        order_by.append("fe.entity_ref ASC" if not orders else "fe.uid ASC")
+        statement = (
+            f"SELECT fe.final_entity FROM final_entities fe WHERE {where}"
+            f" ORDER BY {', '.join(order_by)}"
+        )
+        if limit is not None:
+            statement += f" LIMIT {min(limit, MAX_LIMIT) + 1}"
+        if offset:
+            statement += f" OFFSET {int(offset)}"
+        with self.db.connect() as conn:
+            rows = conn.execute(text(statement), sql.params).scalars().all()
+        more = limit is not None and len(rows) > min(limit, MAX_LIMIT)
+        if limit is not None:
+            rows = rows[: min(limit, MAX_LIMIT)]
+        return [_render(r, fields) for r in rows], more
+
+    def stream_all(
+        self, predicate: Predicate, order: Order | None, fields: list[list[str]] | None
+    ) -> Iterator[bytes]:
+        """GET /entities without paging: the whole matching set, read with a server-side
+        cursor so memory stays flat at a million entities."""
+        sql = SqlBuilder()
+        where = sql.where(predicate)
+        if order is None:
+            statement = (
+                f"SELECT fe.final_entity FROM final_entities fe WHERE {where} ORDER BY fe.uid"
+            )
+        else:
+            word = "DESC" if order.descending else "ASC"
+            statement = (
+                "SELECT fe.final_entity FROM final_entities fe JOIN search o ON o.entity_id = fe.id"
+                f" AND o.key = {sql.bind(order.field)} AND o.value IS NOT NULL"
+                f" WHERE {where} ORDER BY o.value {word}, fe.uid {word}"
+            )
+        with self.db.connect() as conn:
+            result = conn.execution_options(stream_results=True, yield_per=500).execute(
+                text(statement), sql.params
+            )
+            for body in result.scalars():
+                yield _render(body, fields)
+
+    # --- facets and ancestry -----------------------------------------------------------------
+
+    def facets(self, names: Sequence[str], predicate: Predicate) -> dict[str, list[dict[str, Any]]]:
+        """Value counts per facet, keyed by the facet as requested (values keep their case)."""
+        if len(names) > MAX_FACETS:
+            raise InputError(f"Too many facets, at most {MAX_FACETS} are allowed")
+        out: dict[str, list[dict[str, Any]]] = {}
+        with self.db.connect() as conn:
+            generation = _generation(conn)
+            for name in dict.fromkeys(names):
+                sql = SqlBuilder()
+                statement = (
+                    "SELECT coalesce(s.original_value, s.value), count(*) FROM search s"
+                    f" WHERE s.key = {sql.bind(name.strip().lower())} AND s.value IS NOT NULL"
+                )
+                if predicate != EVERYTHING:
+                    statement += f" AND {sql.where(predicate, entity='s.entity_id')}"
+                statement += " GROUP BY coalesce(s.original_value, s.value)"
+                key = ("facet", generation, statement, tuple(sorted(sql.params.items())))
+                rows = self._cache.get_or_compute(
+                    key,
+                    lambda st=statement, p=sql.params: conn.execute(text(st), p).all(),
+                )
+                out[name] = [{"value": value, "count": count} for value, count in sorted(rows)]
+        return out
+
+    def ancestry(self, ref: str) -> tuple[str, list[tuple[bytes, list[str]]]] | None:
+        """The entity and every entity that brought it in, each with its parents' refs."""
+        ref = ref.lower()
+        items: list[tuple[bytes, list[str]]] = []
+        seen: set[str] = set()
+        frontier = [ref]
+        with self.db.connect() as conn:
+            while frontier:
+                current = frontier.pop(0)
+                if current in seen:
+                    continue
+                seen.add(current)
+                body = conn.execute(
+                    text("SELECT final_entity FROM final_entities WHERE entity_ref = :ref"),
+                    {"ref": current},
+                ).scalar_one_or_none()
+                if body is None:
+                    if current == ref:
+                        return None
+                    continue
+                parents = sorted(
+                    conn.execute(
+                        text(
+                            "SELECT DISTINCT source_entity_ref FROM refresh_state_references"
+                            " WHERE target_entity_ref = :ref AND source_entity_ref IS NOT NULL"
+                        ),
+                        {"ref": current},
+                    ).scalars()
+                )
+                items.append((body.encode(), parents))
+                frontier.extend(parents)
+        return ref, items
+
+
+def _render(body: str, fields: list[list[str]] | None) -> bytes:
+    if fields is None:
+        return body.encode()
+    return orjson.dumps(project(orjson.loads(body), fields))
+
+
+def _keyset(
+    sql: SqlBuilder, ordered: bool, position: tuple[str | None, str], descending: bool
+) -> str:
+    """Rows strictly after `position` in the page order (value, uid)."""
+    value, uid = position
+    op = "<" if descending else ">"
+    if not ordered:
+        return f"fe.uid {op} {sql.bind(uid)}"
+    v = sql.bind(value)
+    # Split so the range on o.value can use the index on search(key, value).
+    return f"o.value {op}= {v} AND (o.value {op} {v} OR fe.uid {op} {sql.bind(uid)})"
+
+
+def _cursor_base(request: QueryRequest, total: int) -> dict[str, Any]:
+    base: dict[str, Any] = {"query": to_json(request.predicate), "totalItems": total}
+    if request.order is not None:
+        base["orderFields"] = [
+            {"field": request.order.field, "order": "desc" if request.order.descending else "asc"}
+        ]
+    if request.full_text is not None:
+        base["fullTextFilter"] = {
+            "term": request.full_text.term,
+            "fields": list(request.full_text.fields),
+        }
+    return base
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise InputError("Malformed cursor")
+    return value
+
+
+def _position(value: Any) -> tuple[str | None, str]:
+    if (
+        not isinstance(value, list)
+        or len(value) != 2
+        or not (value[0] is None or isinstance(value[0], str))
+        or not isinstance(value[1], str)
+    ):
+        raise InputError("Malformed cursor: position")
+    return value[0], value[1]

@@ -1,0 +1,1 @@
+"""HTTP plumbing shared by every router: errors, the permission guard, body limits."""

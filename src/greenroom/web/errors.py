@@ -1,0 +1,95 @@
+"""Every error becomes Backstage's error JSON here, and only here.
+
+`{"error": {"name", "message", ...}, "request": {"method", "url"}, "response": {"statusCode"}}`
+(reference §9.1). Routes raise `greenroom.errors` classes; they never build error responses.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import orjson
+from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException
+
+from greenroom.errors import GreenroomError, InputError
+
+log = logging.getLogger(__name__)
+
+_NAMES_BY_STATUS = {
+    400: "InputError",
+    401: "AuthenticationError",
+    403: "NotAllowedError",
+    404: "NotFoundError",
+    405: "MethodNotAllowedError",
+    409: "ConflictError",
+    413: "PayloadTooLargeError",
+    415: "UnsupportedMediaTypeError",
+}
+
+
+class PayloadTooLargeError(GreenroomError):
+    """A request body over `server.maxBodyBytes`."""
+
+    name = "PayloadTooLargeError"
+    status = 413
+
+
+def error_response(request: Request, status: int, error: dict[str, Any]) -> Response:
+    # Like Backstage, the URL is relative to the API's mount point (`/entities/...`).
+    path = request.url.path
+    root = request.scope.get("root_path") or ""
+    if root and path.startswith(root):
+        path = path[len(root) :] or "/"
+    body = {
+        "error": error,
+        "request": {"method": request.method, "url": path},
+        "response": {"statusCode": status},
+    }
+    return Response(orjson.dumps(body), status_code=status, media_type="application/json")
+
+
+def _greenroom_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, GreenroomError)
+    return error_response(request, exc.status, exc.to_json())
+
+
+def _validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    problems = []
+    malformed = False
+    for item in exc.errors()[:10]:
+        where = ".".join(str(part) for part in item.get("loc", ()))
+        problems.append(f"{where}: {item.get('msg', 'invalid')}")
+        malformed |= item.get("type") in ("json_invalid", "model_attributes_type", "dict_type")
+    message = "; ".join(problems) or "Invalid request"
+    if malformed:
+        message = (
+            "Malformed request body (did you remember to specify an application/json"
+            f" content type?), {message}"
+        )
+    return error_response(request, 400, InputError(message).to_json())
+
+
+def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 404 and request.url.path.startswith("/api/"):
+        # Backstage answers unknown API routes with an empty 404.
+        return Response(status_code=404)
+    name = _NAMES_BY_STATUS.get(exc.status_code, "Error")
+    return error_response(request, exc.status_code, {"name": name, "message": str(exc.detail)})
+
+
+def _unexpected_error(request: Request, exc: Exception) -> Response:
+    # The details stay in the log: they may hold internals a client must not see.
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return error_response(request, 500, {"name": "Error", "message": "Internal server error"})
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(GreenroomError, _greenroom_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected_error)
