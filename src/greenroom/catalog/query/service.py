@@ -348,13 +348,14 @@ class EntityQueries:
             generation = _generation(conn)
             for name in dict.fromkeys(names):
                 sql = SqlBuilder()
+                # `f`, not `s`: the filter's own subqueries use `s` and would shadow it.
                 statement = (
-                    "SELECT coalesce(s.original_value, s.value), count(*) FROM search s"
-                    f" WHERE s.key = {sql.bind(name.strip().lower())} AND s.value IS NOT NULL"
+                    "SELECT coalesce(f.original_value, f.value), count(*) FROM search f"
+                    f" WHERE f.key = {sql.bind(name.strip().lower())} AND f.value IS NOT NULL"
                 )
                 if predicate != EVERYTHING:
-                    statement += f" AND {sql.where(predicate, entity='s.entity_id')}"
-                statement += " GROUP BY coalesce(s.original_value, s.value)"
+                    statement += f" AND {sql.where(predicate, entity='f.entity_id')}"
+                statement += " GROUP BY coalesce(f.original_value, f.value)"
                 key = ("facet", generation, statement, tuple(sorted(sql.params.items())))
                 rows = self._cache.get_or_compute(
                     key,
