@@ -7,6 +7,7 @@ JSON is passed through as the text that was stored, and parsed only when a
 
 from __future__ import annotations
 
+import bisect
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterator, Sequence
@@ -24,7 +25,7 @@ from greenroom.catalog.query.predicates import (
     parse_predicate,
     to_json,
 )
-from greenroom.catalog.query.sql import SqlBuilder
+from greenroom.catalog.query.sql import SqlBuilder, escape_like
 from greenroom.errors import InputError
 
 DEFAULT_LIMIT = 200
@@ -154,6 +155,11 @@ class EntityQueries:
 
     def page(self, request: QueryRequest, fields: list[list[str]] | None = None) -> Page:
         """One page of a by-query request, with cursors to the pages beside it."""
+        if request.full_text is not None and request.full_text.term:
+            with self.db.connect() as conn:
+                found = self._text_result(conn, request)
+                if found is not None:
+                    return self._page_of(conn, request, found, fields)
         limit = min(request.limit, MAX_LIMIT)
         backwards = request.before is not None
         sql = SqlBuilder()
@@ -204,6 +210,132 @@ class EntityQueries:
             page.next_cursor = encode_cursor({**base, "after": key(rows[-1]), "isPrevious": False})
         if has_prev:
             page.prev_cursor = encode_cursor({**base, "before": key(rows[0]), "isPrevious": True})
+        return page
+
+    # --- full text ----------------------------------------------------------------------------
+
+    def _text_result(self, conn: Connection, request: QueryRequest) -> list[_Key] | None:
+        """Every match of a full-text request, as sorted page keys; None when there are
+        too many to hold (the plain SQL path answers those).
+
+        A `%term%` pattern cannot use a b-tree, so the matches are found first (through
+        trigram indexes on PostgreSQL) and sorted here. The list is kept per catalog
+        generation: the next pages, and the same search again, start from it.
+        """
+        assert request.full_text is not None
+        order = request.order
+        fields = list(request.full_text.fields) or [order.field if order else "metadata.uid"]
+        term = request.full_text.term.lower()
+        key = (
+            "text",
+            _generation(conn),
+            request.predicate,
+            order,
+            term,
+            tuple(fields),
+        )
+
+        def compute() -> list[_Key] | None:
+            ids = _text_matches(conn, term, fields)
+            if ids is None:
+                return None
+            return self._keys_of(conn, ids, request)
+
+        return self._cache.get_or_compute(key, compute)
+
+    def _keys_of(self, conn: Connection, ids: list[int], request: QueryRequest) -> list[_Key]:
+        """Ascending page keys of the entities among `ids` that match the request."""
+        keys: list[_Key] = []
+        for start in range(0, len(ids), _ID_CHUNK):
+            sql = SqlBuilder()
+            listed = ", ".join(str(int(i)) for i in ids[start : start + _ID_CHUNK])
+            condition = sql.where(request.predicate)
+            if request.order is not None:
+                statement = (
+                    "SELECT o.value, fe.uid, fe.id FROM final_entities fe JOIN search o"
+                    f" ON o.entity_id = fe.id AND o.key = {sql.bind(request.order.field)}"
+                    " AND o.value IS NOT NULL"
+                )
+            else:
+                statement = "SELECT NULL, fe.uid, fe.id FROM final_entities fe"
+            statement += f" WHERE fe.id IN ({listed}) AND {condition}"
+            keys.extend(
+                (v or "", uid, i) for v, uid, i in conn.execute(text(statement), sql.params)
+            )
+        keys.sort()
+        return keys
+
+    def _page_of(
+        self,
+        conn: Connection,
+        request: QueryRequest,
+        keys: list[_Key],
+        fields: list[list[str]] | None,
+    ) -> Page:
+        """A page cut from ascending keys, by the same keyset rules as the SQL path.
+
+        A descending request reads the list from the end, so its "after" is to the left.
+        """
+        limit = min(request.limit, MAX_LIMIT)
+        descending = request.order.descending if request.order else False
+        size = len(keys)
+
+        def at(position: tuple[str | None, str], right: bool) -> int:
+            target = (position[0] or "", position[1])
+            find = bisect.bisect_right if right else bisect.bisect_left
+            return find(keys, target, key=lambda k: (k[0], k[1]))
+
+        if request.after is not None:
+            if descending:
+                hi = at(request.after, right=False)
+                lo = max(0, hi - limit)
+            else:
+                lo = at(request.after, right=True)
+                hi = min(size, lo + limit)
+        elif request.before is not None:
+            if descending:
+                lo = at(request.before, right=True)
+                hi = min(size, lo + limit)
+            else:
+                hi = at(request.before, right=False)
+                lo = max(0, hi - limit)
+        elif descending:
+            hi = max(0, size - request.offset)
+            lo = max(0, hi - limit)
+        else:
+            lo = min(size, request.offset)
+            hi = min(size, lo + limit)
+        chosen = keys[lo:hi] if limit > 0 else []
+        if descending:
+            chosen.reverse()
+        # Lower in the list is earlier in ascending order, later in descending order.
+        more_after, more_before = (lo > 0, hi < size) if descending else (hi < size, lo > 0)
+        listed = ", ".join(str(int(k[2])) for k in chosen) or "NULL"
+        rows = conn.execute(
+            text(f"SELECT id, final_entity FROM final_entities WHERE id IN ({listed})")
+        )
+        bodies = {row_id: body for row_id, body in rows}
+        total = size if request.include_total else 0
+        if request.total is not None:
+            total = request.total
+        page = Page(
+            items=[_render(bodies[k[2]], fields) for k in chosen if k[2] in bodies], total=total
+        )
+        if chosen:
+            base = _cursor_base(request, total)
+            ordered = request.order is not None
+
+            def position(k: _Key) -> list[Any]:
+                return [k[0] if ordered else None, k[1]]
+
+            if more_after:
+                page.next_cursor = encode_cursor(
+                    {**base, "after": position(chosen[-1]), "isPrevious": False}
+                )
+            if more_before:
+                page.prev_cursor = encode_cursor(
+                    {**base, "before": position(chosen[0]), "isPrevious": True}
+                )
         return page
 
     def count(self, conn: Connection, request: QueryRequest) -> int:
@@ -396,6 +528,36 @@ class EntityQueries:
                 items.append((body.encode(), parents))
                 frontier.extend(parents)
         return ref, items
+
+
+# Page keys of a full-text result, ascending: (order value, or "" when unordered; uid; id).
+_Key = tuple[str, str, int]
+_ID_CHUNK = 5000
+# More matches than this and a full-text query goes the plain SQL way.
+MAX_TEXT_MATCHES = 100_000
+# Trigram-indexed keys (PostgreSQL, migration 0003); the others are scanned.
+TEXT_INDEXED_KEYS = ("metadata.name", "metadata.title", "spec.profile.displayname")
+_UID_CHARACTERS = frozenset("0123456789abcdef-")
+
+
+def _text_matches(conn: Connection, term: str, fields: list[str]) -> list[int] | None:
+    """Ids of entities where any of `fields` contains `term`; None if there are too many."""
+    if "metadata.uid" in fields and not set(term) <= _UID_CHARACTERS:
+        # No uid can contain this term: skip reading a million uids to find that out.
+        fields = [f for f in fields if f != "metadata.uid"]
+    if not fields:
+        return []
+    sql = SqlBuilder()
+    pattern = sql.bind("%" + escape_like(term) + "%")
+    # One SELECT per key: on PostgreSQL each matches one partial trigram index exactly.
+    parts = [
+        f"SELECT entity_id FROM search WHERE key = {sql.bind(f)}"
+        f" AND value LIKE {pattern} ESCAPE '\\'"
+        for f in dict.fromkeys(fields)
+    ]
+    statement = " UNION ".join(parts) + f" LIMIT {MAX_TEXT_MATCHES + 1}"
+    ids = list(conn.execute(text(statement), sql.params).scalars())
+    return None if len(ids) > MAX_TEXT_MATCHES else ids
 
 
 def _render(body: str, fields: list[list[str]] | None) -> bytes:
