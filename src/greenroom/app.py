@@ -38,6 +38,11 @@ def create_app(portal: Portal, *, run_workers: bool = True, worker_count: int = 
                 )
                 thread.start()
                 threads.append(thread)
+        feed = threading.Thread(
+            target=portal.catalog.feed.run, args=(stop,), name="change-feed", daemon=True
+        )
+        feed.start()
+        threads.append(feed)
         yield
         stop.set()
         for thread in threads:

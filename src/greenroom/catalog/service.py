@@ -9,6 +9,7 @@ from typing import Any
 import pluggy
 from sqlalchemy import Engine, func, select, text
 
+from greenroom.catalog.events import ChangeFeed
 from greenroom.catalog.processing import dry_run
 from greenroom.catalog.processing.engine import CatalogEngine, EngineStats
 from greenroom.catalog.providers import (
@@ -42,6 +43,8 @@ class CatalogService:
             db, config, pm, providers=[RegisteredLocationProvider(self.locations)]
         )
         self.queries = EntityQueries(db)
+        self.feed = ChangeFeed(db)
+        self.engine.on_changes.append(self.feed.poll)
 
     def add_location(self, type_: str, target: str) -> tuple[StoredLocation, bool]:
         """Register a location; its Location entity is queued for processing at once."""

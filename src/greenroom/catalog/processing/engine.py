@@ -158,6 +158,8 @@ class CatalogEngine:
         self.stitch_delay = 1.0
         self.stitch_patience = 10.0
         self.stats = EngineStats()
+        # Called after a commit that changed served entities (the change feed listens).
+        self.on_changes: list[Callable[[], None]] = []
         # Statistics are refreshed each time this process has doubled what it wrote.
         self._changed_at_analyze = 0
 
@@ -333,7 +335,7 @@ class CatalogEngine:
             )
         self.stats.skipped += len(unchanged)
 
-        def write(conn: Connection) -> None:
+        def write(conn: Connection) -> bool:
             store.schedule(conn, unchanged, self._next_due(now))
             current = store.store_results(conn, results, self._next_due(now))
             # An entity processed for the first time has no old relations, children or
@@ -409,8 +411,10 @@ class CatalogEngine:
                 conn, touched - {i.ref for i in items}, due=now + self.stitch_delay
             )
             store.record_changes(conn, changes, now)
+            return bool(changes)
 
-        self._write(write)
+        if self._write(write):
+            self._changed()
         self.stats.changed += len(results)
 
     def _record_conflicts(
@@ -518,7 +522,7 @@ class CatalogEngine:
         if not claimed:
             return 0
 
-        def write(conn: Connection) -> None:
+        def write(conn: Connection) -> bool:
             locked = store.lock_entities(conn, [ref for ref, _ in claimed])
             items = [
                 _Stitch(
@@ -530,8 +534,10 @@ class CatalogEngine:
             changes = self._stitch(conn, items, now)
             store.finish_stitching(conn, claimed)
             store.record_changes(conn, changes, now)
+            return bool(changes)
 
-        self._write(write)
+        if self._write(write):
+            self._changed()
         return len(claimed)
 
     # --- requests from the API --------------------------------------------------------
@@ -574,7 +580,17 @@ class CatalogEngine:
             store.record_changes(conn, removals, now)
             return True
 
-        return self._write(write)
+        deleted = self._write(write)
+        if deleted:
+            self._changed()
+        return deleted
+
+    def _changed(self) -> None:
+        for callback in self.on_changes:
+            try:
+                callback()
+            except Exception:  # a listener's failure is not the engine's
+                log.exception("change listener failed")
 
     # --- loops --------------------------------------------------------------------------
 
