@@ -103,6 +103,8 @@ class EntityQueries:
     def __init__(self, db: Engine) -> None:
         self.db = db
         self._cache = _Cache()
+        # Full-text results hold up to MAX_TEXT_MATCHES keys each: only a few are kept.
+        self._text_cache = _Cache(size=16)
 
     # --- single entities ---------------------------------------------------------------
 
@@ -241,7 +243,7 @@ class EntityQueries:
                 return None
             return self._keys_of(conn, ids, request)
 
-        return self._cache.get_or_compute(key, compute)
+        return self._text_cache.get_or_compute(key, compute)
 
     def _keys_of(self, conn: Connection, ids: list[int], request: QueryRequest) -> list[_Key]:
         """Ascending page keys of the entities among `ids` that match the request."""
