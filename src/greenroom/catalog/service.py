@@ -54,11 +54,12 @@ class CatalogService:
         return location, created
 
     def remove_location(self, location_id: str) -> bool:
-        """Unregister a location; its entities are orphaned and go with it."""
-        removed = self.locations.remove(location_id)
-        if removed:
-            self.engine.run_providers()
-        return removed
+        """Unregister a location and remove, at once, what only it brought in."""
+        location = self.locations.get(location_id)
+        if location is None or not self.locations.remove(location_id):
+            return False
+        self.engine.delete_tree(location.entity_ref)
+        return True
 
     def dry_run_location(self, type_: str, target: str) -> dry_run.DryRun:
         """What registering the location would bring in, processed now and stored nowhere."""

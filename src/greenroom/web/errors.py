@@ -48,7 +48,9 @@ def error_response(request: Request, status: int, error: dict[str, Any]) -> Resp
         "request": {"method": request.method, "url": path},
         "response": {"statusCode": status},
     }
-    return Response(orjson.dumps(body), status_code=status, media_type="application/json")
+    return Response(
+        orjson.dumps(body), status_code=status, media_type="application/json; charset=utf-8"
+    )
 
 
 def _greenroom_error(request: Request, exc: Exception) -> Response:

@@ -574,7 +574,7 @@ class CatalogEngine:
             now = time.time()
             parents = store.rows_of(conn, store.parents_of(conn, [ref]))
             touched, removals = store.delete_entities(conn, [ref])
-            store.forget_results(conn, [i for i, _ in parents])
+            store.forget_inputs(conn, [i for i, _ in parents])
             store.make_due(conn, [(i, claim_rank(r.partition(":")[0])) for i, r in parents], now)
             store.request_stitch(conn, touched, due=now)
             store.record_changes(conn, removals, now)
@@ -584,6 +584,35 @@ class CatalogEngine:
         if deleted:
             self._changed()
         return deleted
+
+    def delete_tree(self, ref: str) -> int:
+        """Remove an entity and every descendant that nothing else emits, now (an
+        unregistered location takes what it brought in along). Returns how many went."""
+        ref = ref.lower()
+
+        def write(conn: Connection) -> int:
+            doomed = {ref} if store.rows_of(conn, [ref]) else set()
+            frontier = set(doomed)
+            while frontier:
+                children = store.children_of(conn, frontier)
+                frontier = {
+                    child
+                    for child, parents in children.items()
+                    if child not in doomed and parents <= doomed
+                }
+                doomed |= frontier
+            if not doomed:
+                return 0
+            now = time.time()
+            touched, removals = store.delete_entities(conn, sorted(doomed))
+            store.request_stitch(conn, touched, due=now)
+            store.record_changes(conn, removals, now)
+            return len(doomed)
+
+        removed = self._write(write)
+        if removed:
+            self._changed()
+        return removed
 
     def _changed(self) -> None:
         for callback in self.on_changes:

@@ -446,13 +446,35 @@ def rows_of(conn: Connection, refs: Iterable[str]) -> list[tuple[int, str]]:
     ]
 
 
-def forget_results(conn: Connection, ids: Sequence[int]) -> None:
-    """Make the next run of these entities do everything again (no skipping by hash)."""
-    _in(
+def forget_inputs(conn: Connection, ids: Sequence[int]) -> None:
+    """Make the next run of these entities do everything again (no skipping by hash).
+
+    Only the input hash goes: without a result hash an entity would count as never
+    processed, and its served form would be inserted a second time.
+    """
+    _in(conn, "UPDATE refresh_state SET input_hash = NULL WHERE id IN :values", ids)
+
+
+def children_of(conn: Connection, refs: Iterable[str]) -> dict[str, set[str]]:
+    """Each child of `refs`, with all of its parents (entity refs, or provider names)."""
+    children = {
+        c
+        for (c,) in _in(
+            conn,
+            "SELECT DISTINCT target_entity_ref FROM refresh_state_references"
+            " WHERE source_entity_ref IN :values",
+            refs,
+        )
+    }
+    parents: dict[str, set[str]] = defaultdict(set)
+    for child, parent in _in(
         conn,
-        "UPDATE refresh_state SET input_hash = NULL, result_hash = NULL WHERE id IN :values",
-        ids,
-    )
+        "SELECT target_entity_ref, coalesce(source_entity_ref, source_key)"
+        " FROM refresh_state_references WHERE target_entity_ref IN :values",
+        children,
+    ):
+        parents[child].add(parent)
+    return parents
 
 
 # --- stitching ------------------------------------------------------------------------

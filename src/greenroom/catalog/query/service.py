@@ -437,6 +437,8 @@ class EntityQueries:
         )
         if limit is not None:
             statement += f" LIMIT {min(limit, MAX_LIMIT) + 1}"
+        elif offset and self.db.dialect.name == "sqlite":
+            statement += " LIMIT -1"  # SQLite takes OFFSET only after a LIMIT
         if offset:
             statement += f" OFFSET {int(offset)}"
         with self.db.connect() as conn:

@@ -38,6 +38,8 @@ class SqlBuilder:
             case Exists(key):
                 return self._exists(entity, key, "")
             case Equals(key, values):
+                if not values:
+                    return "1=0"
                 if len(values) == 1:
                     return self._exists(entity, key, f" AND s.value = {self.bind(values[0])}")
                 listed = ", ".join(self.bind(v) for v in values)

@@ -1,0 +1,104 @@
+"""Fixtures for the catalog REST API tests.
+
+`example_api` is the Backstage example catalog (as ingested in
+tests/catalog/test_backstage_examples.py) behind a TestClient, built once per module and
+database. Tests that use it must not change the catalog; tests that do use their own portal.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from greenroom.app import create_app
+from greenroom.portal import Portal
+from tests.conftest import _PG_PROBLEM, EXAMPLES, PG_URL
+
+from ..helpers import make_portal
+
+EXAMPLE_RULES = ["Component", "API", "Resource", "System", "Domain", "Location"]
+
+
+@dataclass
+class ExampleCatalog:
+    """The example catalog: its portal, an API client, and where its files are."""
+
+    portal: Portal
+    client: TestClient
+    examples: Path
+
+
+def example_locations(examples: Path) -> list[dict]:
+    """Backstage's demo app-config: these kinds everywhere, User/Group and Template only
+    from their own locations."""
+    templates = examples.parents[2] / "software-templates" / "scaffolder-templates"
+    return [
+        {"type": "file", "target": str(examples / "all.yaml")},
+        {
+            "type": "file",
+            "target": str(examples / "acme-corp.yaml"),
+            "rules": [{"allow": ["User", "Group"]}],
+        },
+        {
+            "type": "file",
+            "target": f"{templates}/*/template.yaml",
+            "rules": [{"allow": ["Template"]}],
+        },
+    ]
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def module_database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """Like `database_url`, but one database for a whole module."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'greenroom.db'}"
+        return
+    if _PG_PROBLEM:
+        if os.environ.get("GREENROOM_REQUIRE_POSTGRES"):
+            pytest.fail(_PG_PROBLEM)
+        pytest.skip(_PG_PROBLEM)
+    schema = f"t_{uuid.uuid4().hex[:16]}"
+    admin = create_engine(make_url(PG_URL).set(drivername="postgresql+psycopg"))
+    with admin.begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    url = make_url(PG_URL).set(drivername="postgresql+psycopg")
+    url = url.update_query_dict({"options": f"-csearch_path={schema}"})
+    yield url.render_as_string(hide_password=False)
+    with admin.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+    admin.dispose()
+
+
+@pytest.fixture(scope="module")
+def example_catalog(
+    module_database_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ExampleCatalog]:
+    """The Backstage example catalog, processed, behind `create_app` (no workers)."""
+    examples = EXAMPLES / "packages" / "catalog-model" / "examples"
+    if not examples.is_dir():
+        pytest.skip(f"the Backstage example catalog is not present (expected at {examples})")
+    portal = make_portal(
+        module_database_url,
+        tmp_path_factory.mktemp("examples"),
+        {"rules": [{"allow": EXAMPLE_RULES}], "locations": example_locations(examples)},
+    )
+    portal.catalog.process_until_idle()
+    with TestClient(create_app(portal, run_workers=False)) as client:
+        yield ExampleCatalog(portal, client, examples)
+    portal.close()
+
+
+@pytest.fixture(scope="module")
+def example_api(example_catalog: ExampleCatalog) -> TestClient:
+    """A client for /api/catalog of the example catalog (read-only use)."""
+    return example_catalog.client
