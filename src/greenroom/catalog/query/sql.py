@@ -1,9 +1,9 @@
 """Predicates as SQL over the search table, for `final_entities fe`.
 
-Every condition is an EXISTS on the covering index search(key, value, entity_id):
-PostgreSQL turns a lone one into a semi-join, SQLite probes the index once per
-candidate row, and both walk an ORDER BY index and stop at LIMIT without reading
-every match.
+Every condition is an EXISTS on the search rows of the entity: a semi-join the
+planner may run either way round, from search(key, value) to the entities, or from
+an entity (walking an ORDER BY index) to its rows through search(entity_id),
+stopping at LIMIT without reading every match.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""catalog queries: uid beside served entities, covering search index, change events
+"""catalog queries: uid beside served entities, change events
 
 Revision ID: 0002
 Revises: 0001
@@ -23,12 +23,6 @@ def upgrade() -> None:
     with op.batch_alter_table("final_entities", schema=None) as batch_op:
         batch_op.alter_column("uid", existing_type=sa.String(length=36), nullable=False)
         batch_op.create_unique_constraint("final_entities_uid_key", ["uid"])
-
-    with op.batch_alter_table("search", schema=None) as batch_op:
-        batch_op.drop_index("search_key_value_idx")
-        batch_op.create_index(
-            "search_key_value_entity_idx", ["key", "value", "entity_id"], unique=False
-        )
 
     op.create_table(
         "entity_events",
@@ -62,9 +56,6 @@ def downgrade() -> None:
     with op.batch_alter_table("entity_events", schema=None) as batch_op:
         batch_op.drop_index("entity_events_generation_idx")
     op.drop_table("entity_events")
-    with op.batch_alter_table("search", schema=None) as batch_op:
-        batch_op.drop_index("search_key_value_entity_idx")
-        batch_op.create_index("search_key_value_idx", ["key", "value"], unique=False)
     with op.batch_alter_table("final_entities", schema=None) as batch_op:
         batch_op.drop_constraint("final_entities_uid_key", type_="unique")
         batch_op.drop_column("uid")
