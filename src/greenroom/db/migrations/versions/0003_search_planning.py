@@ -35,7 +35,6 @@ def upgrade() -> None:
     op.execute(
         "CREATE STATISTICS IF NOT EXISTS search_key_value_stats (mcv, dependencies) ON key, value FROM search"
     )
-    op.execute("ALTER STATISTICS search_key_value_stats SET STATISTICS 1000")
     creates = " ".join(
         "EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON search USING gin (value %I.gin_trgm_ops)"
         f" WHERE key = %L', '{_index_name(key)}', trgm_schema, '{key}');"
