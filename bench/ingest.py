@@ -149,6 +149,8 @@ def main() -> None:
                     "entities_per_s": round(entities / seconds, 1),
                     "peak_rss_mb": round(peak_kb / 1024, 1),
                     "refresh_seconds": round(refresh_seconds, 2),
+                    # With --keep: serve what was loaded with `greenroom serve -c <config>`.
+                    **({"config": str(config)} if args.keep else {}),
                 }
             )
         )
