@@ -113,6 +113,13 @@ class ConflictError(GreenroomError):
     status = 409
 
 
+class ServiceUnavailableError(GreenroomError):
+    """The work could not be done now (e.g. a query ran past its time limit); try again."""
+
+    name = "ServiceUnavailableError"
+    status = 503
+
+
 class ConfigError(GreenroomError):
     """The configuration file is invalid; the message names the bad key."""
 

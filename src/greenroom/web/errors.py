@@ -12,9 +12,10 @@ from typing import Any
 import orjson
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException
 
-from greenroom.errors import GreenroomError, InputError
+from greenroom.errors import GreenroomError, InputError, ServiceUnavailableError
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +85,13 @@ def _http_error(request: Request, exc: Exception) -> Response:
     return error_response(request, exc.status_code, {"name": name, "message": str(exc.detail)})
 
 
+def _database_error(request: Request, exc: Exception) -> Response:
+    if "statement timeout" in str(exc):
+        error = ServiceUnavailableError("The query took too long; narrow it down")
+        return error_response(request, error.status, error.to_json())
+    return _unexpected_error(request, exc)
+
+
 def _unexpected_error(request: Request, exc: Exception) -> Response:
     # The details stay in the log: they may hold internals a client must not see.
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
@@ -94,4 +102,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(GreenroomError, _greenroom_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(OperationalError, _database_error)
     app.add_exception_handler(Exception, _unexpected_error)

@@ -14,7 +14,8 @@ from typing import Any
 from greenroom.errors import InputError
 
 # Bounds against hostile input: a filter this big is an attack, not a query.
-MAX_CONDITIONS = 1000
+MAX_CONDITIONS = 256  # keys compared; SQLite refuses expressions nested 1000 deep
+MAX_VALUES = 10_000  # values listed in `$in` and repeated keys, all together
 MAX_DEPTH = 32
 MAX_VALUE_LENGTH = 1024
 
@@ -67,15 +68,21 @@ EVERYTHING = All(())
 
 
 class _Budget:
-    """Counts conditions while parsing, so no request builds an unbounded query."""
+    """Counts conditions and values while parsing, so no request builds an unbounded query."""
 
     def __init__(self) -> None:
-        self.used = 0
+        self.conditions = 0
+        self.values = 0
 
     def take(self) -> None:
-        self.used += 1
-        if self.used > MAX_CONDITIONS:
+        self.conditions += 1
+        if self.conditions > MAX_CONDITIONS:
             raise InputError(f"Too many filter conditions, at most {MAX_CONDITIONS} are allowed")
+
+    def take_values(self, count: int) -> None:
+        self.values += count
+        if self.values > MAX_VALUES:
+            raise InputError(f"Too many filter values, at most {MAX_VALUES} are allowed")
 
 
 def _key(raw: str) -> str:
@@ -115,9 +122,11 @@ def parse_filter_params(params: Sequence[str]) -> Predicate:
         for statement in param.split(","):
             if not statement.strip():
                 continue
-            budget.take()
+            budget.take_values(1)
             raw_key, sep, raw_value = statement.partition("=")
             key = _key(raw_key)
+            if key not in by_key:
+                budget.take()  # a repeated key only adds a value to its IN list
             if not sep:
                 by_key.setdefault(key, None)
                 continue
@@ -188,8 +197,7 @@ def _field(name: str, condition: Any, budget: _Budget) -> Predicate:
     if op == "$in":
         if not isinstance(arg, list):
             raise InputError(f"Invalid query for {name}, $in expects a list")
-        for _ in arg:
-            budget.take()
+        budget.take_values(len(arg))
         return Equals(key, tuple(dict.fromkeys(_value(v) for v in arg)))
     if op == "$hasPrefix":
         if not isinstance(arg, str):
@@ -213,8 +221,7 @@ def _relation(arg: Any, budget: _Budget) -> Predicate:
     if target is None:
         return Exists(key)
     if isinstance(target, dict) and set(target) == {"$in"} and isinstance(target["$in"], list):
-        for _ in target["$in"]:
-            budget.take()
+        budget.take_values(len(target["$in"]))
         return Equals(key, tuple(dict.fromkeys(_value(v) for v in target["$in"])))
     return Equals(key, (_value(target),))
 

@@ -11,6 +11,7 @@ import bisect
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +30,8 @@ from greenroom.catalog.query.sql import SqlBuilder, escape_like
 from greenroom.errors import InputError
 
 DEFAULT_LIMIT = 200
+# No API read may hold a database connection longer than this (answered with 503).
+QUERY_TIMEOUT_MS = 30_000
 # Bigger pages are cut to this size; their nextCursor leads on, so nothing is lost.
 MAX_LIMIT = 10_000
 MAX_FACETS = 50
@@ -106,10 +109,18 @@ class EntityQueries:
         # Full-text results hold up to MAX_TEXT_MATCHES keys each: only a few are kept.
         self._text_cache = _Cache(size=16)
 
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        """A connection for one request's reads, bounded in time on PostgreSQL."""
+        with self.db.connect() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.exec_driver_sql(f"SET LOCAL statement_timeout = {QUERY_TIMEOUT_MS}")
+            yield conn
+
     # --- single entities ---------------------------------------------------------------
 
     def by_ref(self, ref: str) -> bytes | None:
-        with self.db.connect() as conn:
+        with self._read() as conn:
             body = conn.execute(
                 text("SELECT final_entity FROM final_entities WHERE entity_ref = :ref"),
                 {"ref": ref.lower()},
@@ -117,7 +128,7 @@ class EntityQueries:
         return body.encode() if body is not None else None
 
     def by_uid(self, uid: str) -> bytes | None:
-        with self.db.connect() as conn:
+        with self._read() as conn:
             body = conn.execute(
                 text("SELECT final_entity FROM final_entities WHERE uid = :uid"), {"uid": uid}
             ).scalar_one_or_none()
@@ -137,7 +148,7 @@ class EntityQueries:
             raise InputError(f"Too many entityRefs, at most {MAX_REFS} are allowed")
         found: dict[str, str] = {}
         wanted = sorted({r for r in refs if r})
-        with self.db.connect() as conn:
+        with self._read() as conn:
             for start in range(0, len(wanted), _REF_CHUNK):
                 sql = SqlBuilder()
                 part = wanted[start : start + _REF_CHUNK]
@@ -158,7 +169,7 @@ class EntityQueries:
     def page(self, request: QueryRequest, fields: list[list[str]] | None = None) -> Page:
         """One page of a by-query request, with cursors to the pages beside it."""
         if request.full_text is not None and request.full_text.term:
-            with self.db.connect() as conn:
+            with self._read() as conn:
                 found = self._text_result(conn, request)
                 if found is not None:
                     return self._page_of(conn, request, found, fields)
@@ -185,7 +196,7 @@ class EntityQueries:
         statement += f" LIMIT {limit + 1}"
         if request.offset and position is None:
             statement += f" OFFSET {int(request.offset)}"
-        with self.db.connect() as conn:
+        with self._read() as conn:
             rows = conn.execute(text(statement), sql.params).all() if limit > 0 else []
             total = request.total
             if total is None:
@@ -441,7 +452,7 @@ class EntityQueries:
             statement += " LIMIT -1"  # SQLite takes OFFSET only after a LIMIT
         if offset:
             statement += f" OFFSET {int(offset)}"
-        with self.db.connect() as conn:
+        with self._read() as conn:
             rows = conn.execute(text(statement), sql.params).scalars().all()
         more = limit is not None and len(rows) > min(limit, MAX_LIMIT)
         if limit is not None:
@@ -466,7 +477,7 @@ class EntityQueries:
                 f" AND o.key = {sql.bind(order.field)} AND o.value IS NOT NULL"
                 f" WHERE {where} ORDER BY o.value {word}, fe.uid {word}"
             )
-        with self.db.connect() as conn:
+        with self._read() as conn:
             result = conn.execution_options(stream_results=True, yield_per=500).execute(
                 text(statement), sql.params
             )
@@ -480,7 +491,7 @@ class EntityQueries:
         if len(names) > MAX_FACETS:
             raise InputError(f"Too many facets, at most {MAX_FACETS} are allowed")
         out: dict[str, list[dict[str, Any]]] = {}
-        with self.db.connect() as conn:
+        with self._read() as conn:
             generation = _generation(conn)
             for name in dict.fromkeys(names):
                 sql = SqlBuilder()
@@ -506,7 +517,7 @@ class EntityQueries:
         items: list[tuple[bytes, list[str]]] = []
         seen: set[str] = set()
         frontier = [ref]
-        with self.db.connect() as conn:
+        with self._read() as conn:
             while frontier:
                 current = frontier.pop(0)
                 if current in seen:
