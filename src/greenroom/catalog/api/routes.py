@@ -158,10 +158,10 @@ def catalog_router(service: CatalogService, config: Config) -> APIRouter:
         projection = parse_fields(fields)
         orders = [_order_param(o) for o in order]
         if limit is None and offset is None and after is None:
-            stream = service.queries.stream_all(
-                predicate, orders[0] if orders else None, projection
-            )
-            return StreamingResponse(_stream_array(stream), media_type=JSON)
+            found = service.queries.list_all(predicate, orders[0] if orders else None, projection)
+            if isinstance(found, list):
+                return Response(_array(found), media_type=JSON)
+            return StreamingResponse(_stream_array(found), media_type=JSON)
         if after is not None:
             position = decode_cursor(after)
             try:
@@ -545,11 +545,14 @@ def _field_list(raw: str) -> tuple[str, ...]:
     return tuple(f.strip().lower() for f in raw.split(",") if f.strip())
 
 
-def _stream_array(items: Iterator[bytes]) -> Iterator[bytes]:
+def _stream_array(chunks: Iterator[list[bytes]]) -> Iterator[bytes]:
+    """A JSON array written a chunk of entities at a time."""
     yield b"["
     first = True
-    for item in items:
-        yield item if first else b"," + item
+    for chunk in chunks:
+        if not chunk:
+            continue
+        yield (b"" if first else b",") + b",".join(chunk)
         first = False
     yield b"]"
 

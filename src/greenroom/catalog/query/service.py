@@ -459,11 +459,15 @@ class EntityQueries:
             rows = rows[: min(limit, MAX_LIMIT)]
         return [_render(r, fields) for r in rows], more
 
-    def stream_all(
+    def list_all(
         self, predicate: Predicate, order: Order | None, fields: list[list[str]] | None
-    ) -> Iterator[bytes]:
-        """GET /entities without paging: the whole matching set, read with a server-side
-        cursor so memory stays flat at a million entities."""
+    ) -> list[bytes] | Iterator[list[bytes]]:
+        """GET /entities without paging: the whole matching set.
+
+        A small set comes back as a list. A large one as chunks read through a
+        server-side cursor, so memory stays flat at a million entities; streaming
+        costs a few round trips more, which only pays off for large sets.
+        """
         sql = SqlBuilder()
         where = sql.where(predicate)
         if order is None:
@@ -478,11 +482,26 @@ class EntityQueries:
                 f" WHERE {where} ORDER BY o.value {word}, fe.uid {word}"
             )
         with self._read() as conn:
-            result = conn.execution_options(stream_results=True, yield_per=500).execute(
-                text(statement), sql.params
+            first = (
+                conn.execute(text(f"{statement} LIMIT {_STREAM_CHUNK + 1}"), sql.params)
+                .scalars()
+                .all()
             )
-            for body in result.scalars():
-                yield _render(body, fields)
+        if len(first) <= _STREAM_CHUNK:
+            return [_render(body, fields) for body in first]
+        return self._stream(statement, sql.params, fields)
+
+    def _stream(
+        self, statement: str, params: dict[str, Any], fields: list[list[str]] | None
+    ) -> Iterator[list[bytes]]:
+        with self._read() as conn:
+            result = conn.execution_options(stream_results=True, yield_per=_STREAM_CHUNK).execute(
+                text(statement), params
+            )
+            # Chunks, not single entities: each piece of a streamed response costs a
+            # hop between threads, which would dominate the time of a large list.
+            for part in result.scalars().partitions():
+                yield [_render(body, fields) for body in part]
 
     # --- facets and ancestry -----------------------------------------------------------------
 
@@ -548,6 +567,7 @@ class EntityQueries:
 # Page keys of a full-text result, ascending: (order value, or "" when unordered; uid; id).
 _Key = tuple[str, str, int]
 _ID_CHUNK = 5000
+_STREAM_CHUNK = 1000
 # More matches than this and a full-text query goes the plain SQL way.
 MAX_TEXT_MATCHES = 100_000
 # Trigram-indexed keys (PostgreSQL, migration 0003); the others are scanned.
