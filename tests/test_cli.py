@@ -92,11 +92,15 @@ def _free_port() -> int:
 
 
 @pytest.mark.slow
-def test_serve_demo_answers_healthz_and_loads_the_demo_catalog(tmp_path: Path) -> None:
+@pytest.mark.parametrize("processes", [1, 2])
+def test_serve_demo_answers_healthz_and_loads_the_demo_catalog(
+    tmp_path: Path, processes: int
+) -> None:
     port = _free_port()
     env = {**os.environ, "GREENROOM_DATA_DIR": str(tmp_path / "data")}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "greenroom", "serve", "--demo", "--port", str(port)],
+        [sys.executable, "-m", "greenroom", "serve", "--demo", "--port", str(port)]
+        + ["--processes", str(processes)],  # noqa: RUF005 - one line per option group
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         env=env,
@@ -128,6 +132,10 @@ def test_serve_demo_answers_healthz_and_loads_the_demo_catalog(tmp_path: Path) -
                 count = conn.execute(text("SELECT count(*) FROM final_entities")).scalar_one()
         engine.dispose()
         assert count >= 130
+        url = f"http://127.0.0.1:{port}/api/catalog/entities/by-name/component/default/cart-service"
+        for _ in range(4):  # with several processes, more than one of them answers
+            with urllib.request.urlopen(url, timeout=5) as response:
+                assert json.loads(response.read())["metadata"]["name"] == "cart-service"
     finally:
         proc.terminate()
         proc.wait(timeout=20)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import signal
@@ -77,12 +78,13 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Interface to listen on.")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
     demo: Annotated[bool, typer.Option("--demo", help="Load the demo catalog.")] = False,
-    workers: Annotated[int, typer.Option(help="Catalog worker threads in this process.")] = 1,
+    workers: Annotated[int, typer.Option(help="Catalog worker threads per process.")] = 1,
+    processes: Annotated[
+        int, typer.Option(help="HTTP server processes (one per core serves the most requests).")
+    ] = 1,
 ) -> None:
     """Run the portal: HTTP server and catalog workers."""
     import uvicorn
-
-    from greenroom.app import create_app
 
     _logging()
     config = _config(config_path)
@@ -94,7 +96,39 @@ def serve(
     console.print(
         f"Greenroom on [bold]http://{host}:{port}[/bold]  (database: {portal.db.dialect.name})"
     )
+    if processes > 1:
+        # Each process builds its own portal from the same settings (see `served_app`).
+        portal.close()
+        os.environ[_SERVE_SETTINGS] = json.dumps(
+            {"config": str(config_path) if config_path else None, "demo": demo, "workers": workers}
+        )
+        uvicorn.run(
+            "greenroom.cli:served_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=processes,
+            log_level="info",
+        )
+        return
+    from greenroom.app import create_app
+
     uvicorn.run(create_app(portal, worker_count=workers), host=host, port=port, log_level="info")
+
+
+_SERVE_SETTINGS = "GREENROOM_SERVE_SETTINGS"
+
+
+def served_app():  # type: ignore[no-untyped-def]
+    """The app of one `greenroom serve --processes N` process (a uvicorn factory)."""
+    from greenroom.app import create_app
+    from greenroom.portal import Portal
+
+    settings = json.loads(os.environ[_SERVE_SETTINGS])
+    config = load_config(Path(settings["config"]) if settings["config"] else None)
+    if settings["demo"]:
+        config = demo_config(config)
+    return create_app(Portal(config), worker_count=settings["workers"])
 
 
 @app.command()
