@@ -98,9 +98,9 @@ def test_serve_demo_answers_healthz_and_loads_the_demo_catalog(
 ) -> None:
     port = _free_port()
     env = {**os.environ, "GREENROOM_DATA_DIR": str(tmp_path / "data")}
+    command = [sys.executable, "-m", "greenroom", "serve", "--demo", "--port", str(port)]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "greenroom", "serve", "--demo", "--port", str(port)]
-        + ["--processes", str(processes)],  # noqa: RUF005 - one line per option group
+        [*command, "--processes", str(processes)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         env=env,
