@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -33,11 +34,12 @@ def _pg_available() -> str | None:
 _PG_PROBLEM = _pg_available()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh, empty database: a SQLite file, or a PostgreSQL schema of its own."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'greenroom.db'}"
+@contextmanager
+def fresh_database(kind: str, folder: Path, **pg_settings: object) -> Iterator[str]:
+    """A new empty database: a SQLite file in `folder`, or a PostgreSQL schema of its
+    own (dropped afterwards), with `pg_settings` as session settings."""
+    if kind == "sqlite":
+        yield f"sqlite:///{folder / 'greenroom.db'}"
         return
     if _PG_PROBLEM:
         if os.environ.get("GREENROOM_REQUIRE_POSTGRES"):
@@ -47,12 +49,21 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     admin = create_engine(make_url(PG_URL).set(drivername="postgresql+psycopg"))
     with admin.begin() as conn:
         conn.execute(text(f"CREATE SCHEMA {schema}"))
+    options = " ".join(f"-c{k}={v}" for k, v in {"search_path": schema, **pg_settings}.items())
     url = make_url(PG_URL).set(drivername="postgresql+psycopg")
-    url = url.update_query_dict({"options": f"-csearch_path={schema}"})
-    yield url.render_as_string(hide_password=False)
-    with admin.begin() as conn:
-        conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-    admin.dispose()
+    try:
+        yield url.update_query_dict({"options": options}).render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database: a SQLite file, or a PostgreSQL schema of its own."""
+    with fresh_database(request.param, tmp_path) as url:
+        yield url
 
 
 @pytest.fixture

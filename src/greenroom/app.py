@@ -14,9 +14,8 @@ from sqlalchemy import text
 from greenroom import __version__
 from greenroom.plugins import collect
 from greenroom.portal import Portal
-from greenroom.web.apis import api_app
+from greenroom.web.apis import ApiMount, api_app
 from greenroom.web.errors import install_error_handlers
-from greenroom.web.limits import BodySizeLimit
 
 log = logging.getLogger(__name__)
 
@@ -54,9 +53,11 @@ def create_app(portal: Portal, *, run_workers: bool = True, worker_count: int = 
     app.state.portal = portal
     app.state.permissions = portal.permissions
     install_error_handlers(app)
-    app.add_middleware(BodySizeLimit, limit=portal.config.server.max_body_bytes)
     for api in collect(portal.pm.hook.api_routers(portal=portal)):
-        app.mount(api.prefix, api_app(api, portal.permissions))
+        sub_app = api_app(
+            api, portal.permissions, max_body_bytes=portal.config.server.max_body_bytes
+        )
+        app.router.routes.append(ApiMount(api.prefix, sub_app))
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> JSONResponse:

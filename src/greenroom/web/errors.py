@@ -12,7 +12,7 @@ from typing import Any
 import orjson
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 from starlette.exceptions import HTTPException
 
 from greenroom.errors import GreenroomError, InputError, ServiceUnavailableError
@@ -92,6 +92,14 @@ def _database_error(request: Request, exc: Exception) -> Response:
     return _unexpected_error(request, exc)
 
 
+def _data_error(request: Request, exc: Exception) -> Response:
+    # A value the database cannot hold or compare (a number out of range, ...): the
+    # input's fault. The details stay in the log, they may show the SQL.
+    log.info("rejected input on %s %s: %s", request.method, request.url.path, exc)
+    error = InputError("A value in the request is out of range or not valid text")
+    return error_response(request, error.status, error.to_json())
+
+
 def _unexpected_error(request: Request, exc: Exception) -> Response:
     # The details stay in the log: they may hold internals a client must not see.
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
@@ -103,4 +111,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(OperationalError, _database_error)
+    app.add_exception_handler(DataError, _data_error)
     app.add_exception_handler(Exception, _unexpected_error)

@@ -7,20 +7,16 @@ database. Tests that use it must not change the catalog; tests that do use their
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from greenroom.app import create_app
 from greenroom.portal import Portal
-from tests.conftest import _PG_PROBLEM, EXAMPLES, PG_URL
+from tests.conftest import EXAMPLES, fresh_database
 
 from ..helpers import make_portal
 
@@ -60,23 +56,8 @@ def module_database_url(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
     """Like `database_url`, but one database for a whole module."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'greenroom.db'}"
-        return
-    if _PG_PROBLEM:
-        if os.environ.get("GREENROOM_REQUIRE_POSTGRES"):
-            pytest.fail(_PG_PROBLEM)
-        pytest.skip(_PG_PROBLEM)
-    schema = f"t_{uuid.uuid4().hex[:16]}"
-    admin = create_engine(make_url(PG_URL).set(drivername="postgresql+psycopg"))
-    with admin.begin() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    url = make_url(PG_URL).set(drivername="postgresql+psycopg")
-    url = url.update_query_dict({"options": f"-csearch_path={schema}"})
-    yield url.render_as_string(hide_password=False)
-    with admin.begin() as conn:
-        conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-    admin.dispose()
+    with fresh_database(request.param, tmp_path_factory.mktemp("db")) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -10,6 +10,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from greenroom.catalog.query.service import MAX_OFFSET
+
 
 class _Open(BaseModel):
     model_config = ConfigDict(extra="allow")
@@ -65,8 +67,8 @@ class QueryBody(BaseModel):
     """POST /entities/by-query. With `cursor`, only `limit` and `fields` are read besides it."""
 
     cursor: str | None = None
-    limit: int | None = Field(default=None, ge=0)
-    offset: int | None = Field(default=None, ge=0)
+    limit: int | None = Field(default=None, ge=0, le=MAX_OFFSET)
+    offset: int | None = Field(default=None, ge=0, le=MAX_OFFSET)
     orderBy: list[OrderBy] | None = None
     fullTextFilter: FullTextFilter | None = None
     fields: list[str] | None = None

@@ -27,7 +27,14 @@ from greenroom.catalog.query.predicates import (
     parse_filter_params,
     parse_predicate,
 )
-from greenroom.catalog.query.service import DEFAULT_LIMIT, FullText, Order, QueryRequest
+from greenroom.catalog.query.service import (
+    DEFAULT_LIMIT,
+    MAX_OFFSET,
+    MAX_ORDER_FIELDS,
+    FullText,
+    Order,
+    QueryRequest,
+)
 from greenroom.catalog.service import CatalogService
 from greenroom.config import Config
 from greenroom.errors import ConflictError, InputError, NotAllowedError, NotFoundError
@@ -149,13 +156,15 @@ def catalog_router(service: CatalogService, config: Config) -> APIRouter:
         filters: FilterParam = [],  # noqa: B006 - FastAPI reads defaults, never mutates them
         fields: FieldsParam = [],  # noqa: B006
         order: Annotated[list[str], Query(description="asc:<field> or desc:<field>")] = [],  # noqa: B006
-        limit: Annotated[int | None, Query(gt=0)] = None,
-        offset: Annotated[int | None, Query(ge=0)] = None,
+        limit: Annotated[int | None, Query(gt=0, le=MAX_OFFSET)] = None,
+        offset: Annotated[int | None, Query(ge=0, le=MAX_OFFSET)] = None,
         after: Annotated[str | None, Query(min_length=1)] = None,
     ) -> Response:
         """All matching entities as a bare array; with limit/offset/after, one page and a Link header."""
         predicate = parse_filter_params(filters)
         projection = parse_fields(fields)
+        if len(order) > MAX_ORDER_FIELDS:
+            raise InputError(f"Too many order parameters, at most {MAX_ORDER_FIELDS} are allowed")
         orders = [_order_param(o) for o in order]
         if limit is None and offset is None and after is None:
             found = service.queries.list_all(predicate, orders[0] if orders else None, projection)
@@ -164,12 +173,8 @@ def catalog_router(service: CatalogService, config: Config) -> APIRouter:
             return StreamingResponse(_stream_array(found), media_type=JSON)
         if after is not None:
             position = decode_cursor(after)
-            try:
-                offset = int(position["offset"])
-                limit = limit or int(position["limit"])
-            except (KeyError, TypeError, ValueError):
-                raise InputError("Malformed cursor") from None
-            if offset < 0 or limit <= 0:
+            offset, limit = position.get("offset"), limit or position.get("limit")
+            if not all(_count(v) and v >= low for v, low in ((offset, 0), (limit, 1))):
                 raise InputError("Malformed cursor")
         offset = offset or 0
         items, more = service.queries.list_page(predicate, orders, limit, offset, projection)
@@ -194,8 +199,8 @@ def catalog_router(service: CatalogService, config: Config) -> APIRouter:
     def query_entities(
         filters: FilterParam = [],  # noqa: B006
         fields: FieldsParam = [],  # noqa: B006
-        limit: Annotated[int | None, Query(ge=0)] = None,
-        offset: Annotated[int | None, Query(ge=0)] = None,
+        limit: Annotated[int | None, Query(ge=0, le=MAX_OFFSET)] = None,
+        offset: Annotated[int | None, Query(ge=0, le=MAX_OFFSET)] = None,
         orderField: Annotated[list[str], Query(description="<field>,asc|desc")] = [],  # noqa: B006
         fullTextFilterTerm: str | None = None,
         fullTextFilterFields: str | None = None,
@@ -209,9 +214,7 @@ def catalog_router(service: CatalogService, config: Config) -> APIRouter:
         else:
             full_text = None
             if fullTextFilterTerm is not None:
-                full_text = FullText(
-                    fullTextFilterTerm.strip(), _field_list(fullTextFilterFields or "")
-                )
+                full_text = FullText.of(fullTextFilterTerm, (fullTextFilterFields or "").split(","))
             request = QueryRequest(
                 predicate=parse_filter_params(filters),
                 order=_order_field(orderField[0]) if orderField else None,
@@ -236,10 +239,7 @@ def catalog_router(service: CatalogService, config: Config) -> APIRouter:
         else:
             full_text = None
             if body.fullTextFilter is not None:
-                full_text = FullText(
-                    body.fullTextFilter.term.strip(),
-                    tuple(f.strip().lower() for f in body.fullTextFilter.fields or [] if f.strip()),
-                )
+                full_text = FullText.of(body.fullTextFilter.term, body.fullTextFilter.fields or [])
             first = body.orderBy[0] if body.orderBy else None
             request = QueryRequest(
                 predicate=parse_predicate(body.query) if body.query is not None else EVERYTHING,
@@ -359,7 +359,8 @@ def catalog_router(service: CatalogService, config: Config) -> APIRouter:
         "POST",
         "/refresh",
         CATALOG_ENTITY_REFRESH,
-        responses={200: {"description": "Scheduled (empty body)"}},
+        response_class=Response,
+        responses={200: {"description": "Scheduled (empty body)", "content": {}}},
     )
     def refresh(body: models.RefreshBody) -> Response:
         """Process the entity and the locations it comes from now."""
@@ -371,8 +372,9 @@ def catalog_router(service: CatalogService, config: Config) -> APIRouter:
         "POST",
         "/validate-entity",
         CATALOG_ENTITY_VALIDATE,
+        response_class=Response,
         responses={
-            200: {"description": "Valid (empty body)"},
+            200: {"description": "Valid (empty body)", "content": {}},
             400: {"model": models.ValidateErrors | models.ErrorResponse, "description": "Invalid"},
         },
     )
@@ -415,7 +417,7 @@ def catalog_router(service: CatalogService, config: Config) -> APIRouter:
         if body.cursor is not None:
             position = decode_cursor(body.cursor)
             start, query = position.get("offset"), position.get("query")
-            if not isinstance(start, int) or start < 0:
+            if not _count(start) or start < 0:
                 raise InputError("Malformed cursor")
         predicate = parse_predicate(query) if query is not None else EVERYTHING
         found = [
@@ -541,8 +543,9 @@ def catalog_router(service: CatalogService, config: Config) -> APIRouter:
     return router
 
 
-def _field_list(raw: str) -> tuple[str, ...]:
-    return tuple(f.strip().lower() for f in raw.split(",") if f.strip())
+def _count(value: Any) -> bool:
+    """An integer a client may send as a count or position (not a bool, not huge)."""
+    return type(value) is int and value <= MAX_OFFSET
 
 
 def _stream_array(chunks: Iterator[list[bytes]]) -> Iterator[bytes]:

@@ -157,6 +157,7 @@ def parse_predicate(data: Any) -> Predicate:
 
 
 def _parse(data: Any, budget: _Budget, depth: int) -> Predicate:
+    budget.take()  # every object counts, even an empty one: SQL nesting has limits
     if depth > MAX_DEPTH:
         raise InputError(f"Invalid query, nested deeper than {MAX_DEPTH} levels")
     if not isinstance(data, dict):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import bisect
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,6 +30,10 @@ from greenroom.catalog.query.sql import SqlBuilder, escape_like
 from greenroom.errors import InputError
 
 DEFAULT_LIMIT = 200
+MAX_OFFSET = 1_000_000_000  # limits and offsets beyond are input errors, not SQL errors
+MAX_ORDER_FIELDS = 10
+MAX_TEXT_FIELDS = 20
+MAX_TERM_LENGTH = 256
 # No API read may hold a database connection longer than this (answered with 503).
 QUERY_TIMEOUT_MS = 30_000
 # Bigger pages are cut to this size; their nextCursor leads on, so nothing is lost.
@@ -49,6 +53,17 @@ class Order:
 class FullText:
     term: str
     fields: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, term: str, fields: Iterable[str]) -> FullText:
+        """From client input: trimmed, fields lowercased, sizes checked."""
+        cleaned = tuple(dict.fromkeys(f.strip().lower() for f in fields if f.strip()))
+        if len(cleaned) > MAX_TEXT_FIELDS:
+            raise InputError(f"Too many full-text fields, at most {MAX_TEXT_FIELDS} are allowed")
+        term = term.strip()
+        if len(term) > MAX_TERM_LENGTH:
+            raise InputError(f"Full-text term is longer than {MAX_TERM_LENGTH} characters")
+        return cls(term, cleaned)
 
 
 @dataclass
@@ -402,9 +417,10 @@ class EntityQueries:
             full_text = None
             if data.get("fullTextFilter"):
                 ft = data["fullTextFilter"]
-                full_text = FullText(
-                    _text(ft["term"]), tuple(_text(f) for f in ft.get("fields") or [])
-                )
+                fields = ft.get("fields") or []
+                if not isinstance(fields, list):
+                    raise InputError("Malformed cursor: fullTextFilter")
+                full_text = FullText.of(_text(ft["term"]), [_text(f) for f in fields])
             total = data.get("totalItems")
             if not isinstance(total, int) or isinstance(total, bool):
                 raise InputError("Malformed cursor: totalItems")
