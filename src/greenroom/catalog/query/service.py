@@ -129,7 +129,12 @@ class EntityQueries:
         """A connection for one request's reads, bounded in time on PostgreSQL."""
         with self.db.connect() as conn:
             if conn.dialect.name == "postgresql":
-                conn.exec_driver_sql(f"SET LOCAL statement_timeout = {QUERY_TIMEOUT_MS}")
+                # No parallel workers: starting them costs more than these short,
+                # LIMITed queries take, and they would compete with other requests.
+                conn.exec_driver_sql(
+                    f"SET LOCAL statement_timeout = {QUERY_TIMEOUT_MS};"
+                    " SET LOCAL max_parallel_workers_per_gather = 0"
+                )
             yield conn
 
     # --- single entities ---------------------------------------------------------------
