@@ -137,6 +137,27 @@ class EntityQueries:
                 )
             yield conn
 
+    def _sql(self) -> SqlBuilder:
+        """A builder for this database. SQLite's planner cannot turn a filter around on
+        its own, so on SQLite the builder asks how selective a condition is."""
+        if self.db.dialect.name == "sqlite":
+            return SqlBuilder(selective=self._is_selective)
+        return SqlBuilder()
+
+    def _is_selective(self, key: str, values: tuple[str, ...]) -> bool:
+        """Whether few entities have `key` with one of `values` (an index range count)."""
+        listed = ", ".join(f":v{i}" for i in range(len(values)))
+        params = {"key": key, **{f"v{i}": v for i, v in enumerate(values)}}
+        with self.db.connect() as conn:
+            found = conn.execute(
+                text(
+                    "SELECT count(*) FROM (SELECT 1 FROM search WHERE key = :key"
+                    f" AND value IN ({listed}) LIMIT {_SELECTIVE_ROWS})"
+                ),
+                params,
+            ).scalar_one()
+        return found < _SELECTIVE_ROWS
+
     # --- single entities ---------------------------------------------------------------
 
     def by_ref(self, ref: str) -> bytes | None:
@@ -170,7 +191,7 @@ class EntityQueries:
         wanted = sorted({r for r in refs if r})
         with self._read() as conn:
             for start in range(0, len(wanted), _REF_CHUNK):
-                sql = SqlBuilder()
+                sql = self._sql()
                 part = wanted[start : start + _REF_CHUNK]
                 listed = ", ".join(sql.bind(r) for r in part)
                 condition = sql.where(predicate)
@@ -195,7 +216,7 @@ class EntityQueries:
                     return self._page_of(conn, request, found, fields)
         limit = min(request.limit, MAX_LIMIT)
         backwards = request.before is not None
-        sql = SqlBuilder()
+        sql = self._sql()
         order = request.order
         joins, conditions = self._page_conditions(sql, request)
         select = "SELECT fe.uid, fe.final_entity"
@@ -280,7 +301,7 @@ class EntityQueries:
         """Ascending page keys of the entities among `ids` that match the request."""
         keys: list[_Key] = []
         for start in range(0, len(ids), _ID_CHUNK):
-            sql = SqlBuilder()
+            sql = self._sql()
             listed = ", ".join(str(int(i)) for i in ids[start : start + _ID_CHUNK])
             condition = sql.where(request.predicate)
             if request.order is not None:
@@ -373,7 +394,7 @@ class EntityQueries:
 
     def count(self, conn: Connection, request: QueryRequest) -> int:
         """How many entities the request matches (cached per catalog generation)."""
-        sql = SqlBuilder()
+        sql = self._sql()
         joins, conditions = self._page_conditions(sql, request, for_count=True)
         where = " AND ".join(conditions) or "1=1"
         statement = f"SELECT count(*) FROM final_entities fe{joins} WHERE {where}"
@@ -452,7 +473,7 @@ class EntityQueries:
     ) -> tuple[list[bytes], bool]:
         """GET /entities with paging: sorted by the order fields (missing values last),
         then by ref; returns the items and whether more exist."""
-        sql = SqlBuilder()
+        sql = self._sql()
         where = sql.where(predicate)
         order_by = []
         for order in orders:
@@ -489,7 +510,7 @@ class EntityQueries:
         server-side cursor, so memory stays flat at a million entities; streaming
         costs a few round trips more, which only pays off for large sets.
         """
-        sql = SqlBuilder()
+        sql = self._sql()
         where = sql.where(predicate)
         if order is None:
             statement = (
@@ -534,7 +555,7 @@ class EntityQueries:
         with self._read() as conn:
             generation = _generation(conn)
             for name in dict.fromkeys(names):
-                sql = SqlBuilder()
+                sql = self._sql()
                 # `f`, not `s`: the filter's own subqueries use `s` and would shadow it.
                 statement = (
                     "SELECT coalesce(f.original_value, f.value), count(*) FROM search f"
@@ -589,6 +610,8 @@ class EntityQueries:
 _Key = tuple[str, str, int]
 _ID_CHUNK = 5000
 _STREAM_CHUNK = 1000
+# A condition matching fewer search rows than this drives a SQLite query (see _sql).
+_SELECTIVE_ROWS = 2000
 # More matches than this and a full-text query goes the plain SQL way.
 MAX_TEXT_MATCHES = 100_000
 # Trigram-indexed keys (PostgreSQL, migration 0003); the others are scanned.
