@@ -57,7 +57,8 @@ class SqlBuilder:
                 if not values:
                     return "1=0"
                 if self.selective is not None and self.selective(key, values):
-                    return f"{entity} IN (SELECT g.entity_id FROM search g WHERE {self._leaf(predicate, 'g')})"
+                    rows = self._leaf(predicate, "g")
+                    return f"{entity} IN (SELECT g.entity_id FROM search g WHERE {rows})"
                 if len(values) == 1:
                     return self._exists(entity, key, f" AND s.value = {self.bind(values[0])}")
                 listed = ", ".join(self.bind(v) for v in values)
@@ -72,9 +73,7 @@ class SqlBuilder:
                 if len(parts) <= MAX_JOINED_CONDITIONS:
                     return "(" + " AND ".join(self.where(p, entity) for p in parts) + ")"
                 leaves = [p for p in parts if isinstance(p, _LEAVES)]
-                negated = [
-                    p.part for p in parts if isinstance(p, Not) and isinstance(p.part, _LEAVES)
-                ]
+                negated = [p.part for p in parts if isinstance(p, Not) and _negated_leaf(p)]
                 rest = [p for p in parts if not isinstance(p, _LEAVES) and not _negated_leaf(p)]
                 clauses = [self.where(p, entity) for p in rest]
                 if leaves:
