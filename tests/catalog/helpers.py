@@ -69,3 +69,25 @@ def reference_dir() -> Path:
         return Path(os.environ["GREENROOM_REFERENCE"])
     parents = Path(__file__).resolve().parents
     return parents[3] / "shared" / "reference" if len(parents) > 3 else Path("/nonexistent")
+
+
+def example_catalog_config(examples_dir: Path) -> dict[str, Any]:
+    """The `catalog` section of Backstage's demo app-config for its example catalog:
+    these kinds everywhere, User/Group and Template only from their own locations."""
+    templates = examples_dir.parents[2] / "software-templates" / "scaffolder-templates"
+    return {
+        "rules": [{"allow": ["Component", "API", "Resource", "System", "Domain", "Location"]}],
+        "locations": [
+            {"type": "file", "target": str(examples_dir / "all.yaml")},
+            {
+                "type": "file",
+                "target": str(examples_dir / "acme-corp.yaml"),
+                "rules": [{"allow": ["User", "Group"]}],
+            },
+            {
+                "type": "file",
+                "target": f"{templates}/*/template.yaml",
+                "rules": [{"allow": ["Template"]}],
+            },
+        ],
+    }

@@ -4,33 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .helpers import make_portal, relations_of
+from .helpers import example_catalog_config, make_portal, relations_of
 
 
 def test_backstage_example_catalog(database_url: str, tmp_path: Path, examples_dir: Path) -> None:
-    templates = examples_dir.parents[2] / "software-templates" / "scaffolder-templates"
-    portal = make_portal(
-        database_url,
-        tmp_path,
-        {
-            # Backstage's app-config.yaml: these kinds everywhere, User/Group and
-            # Template only from their own locations.
-            "rules": [{"allow": ["Component", "API", "Resource", "System", "Domain", "Location"]}],
-            "locations": [
-                {"type": "file", "target": str(examples_dir / "all.yaml")},
-                {
-                    "type": "file",
-                    "target": str(examples_dir / "acme-corp.yaml"),
-                    "rules": [{"allow": ["User", "Group"]}],
-                },
-                {
-                    "type": "file",
-                    "target": f"{templates}/*/template.yaml",
-                    "rules": [{"allow": ["Template"]}],
-                },
-            ],
-        },
-    )
+    portal = make_portal(database_url, tmp_path, example_catalog_config(examples_dir))
     portal.catalog.process_until_idle()
     counts = portal.catalog.counts_by_kind()
     assert counts == {

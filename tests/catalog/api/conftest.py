@@ -18,9 +18,7 @@ from greenroom.app import create_app
 from greenroom.portal import Portal
 from tests.conftest import EXAMPLES, fresh_database
 
-from ..helpers import make_portal
-
-EXAMPLE_RULES = ["Component", "API", "Resource", "System", "Domain", "Location"]
+from ..helpers import example_catalog_config, make_portal
 
 
 @dataclass
@@ -30,25 +28,6 @@ class ExampleCatalog:
     portal: Portal
     client: TestClient
     examples: Path
-
-
-def example_locations(examples: Path) -> list[dict]:
-    """Backstage's demo app-config: these kinds everywhere, User/Group and Template only
-    from their own locations."""
-    templates = examples.parents[2] / "software-templates" / "scaffolder-templates"
-    return [
-        {"type": "file", "target": str(examples / "all.yaml")},
-        {
-            "type": "file",
-            "target": str(examples / "acme-corp.yaml"),
-            "rules": [{"allow": ["User", "Group"]}],
-        },
-        {
-            "type": "file",
-            "target": f"{templates}/*/template.yaml",
-            "rules": [{"allow": ["Template"]}],
-        },
-    ]
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
@@ -71,7 +50,7 @@ def example_catalog(
     portal = make_portal(
         module_database_url,
         tmp_path_factory.mktemp("examples"),
-        {"rules": [{"allow": EXAMPLE_RULES}], "locations": example_locations(examples)},
+        example_catalog_config(examples),
     )
     portal.catalog.process_until_idle()
     with TestClient(create_app(portal, run_workers=False)) as client:

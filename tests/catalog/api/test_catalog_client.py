@@ -27,7 +27,7 @@ from greenroom.app import create_app
 from greenroom.catalog.providers import location_entity_name
 from greenroom.portal import Portal
 
-from ..helpers import component, make_portal, write
+from ..helpers import component, example_catalog_config, make_portal, write
 from ..test_readers import LocalServer
 
 pytestmark = [pytest.mark.network, pytest.mark.slow, pytest.mark.timeout(600)]
@@ -114,26 +114,10 @@ def greenroom(
     database_url: str, tmp_path: Path, examples_dir: Path, catalog_file_server: LocalServer
 ) -> Iterator[RunningPortal]:
     """A real Greenroom server with Backstage's example catalog, as in test_backstage_examples."""
-    templates = examples_dir.parents[2] / "software-templates" / "scaffolder-templates"
     portal = make_portal(
         database_url,
         tmp_path,
-        {
-            "rules": [{"allow": ["Component", "API", "Resource", "System", "Domain", "Location"]}],
-            "locations": [
-                {"type": "file", "target": str(examples_dir / "all.yaml")},
-                {
-                    "type": "file",
-                    "target": str(examples_dir / "acme-corp.yaml"),
-                    "rules": [{"allow": ["User", "Group"]}],
-                },
-                {
-                    "type": "file",
-                    "target": f"{templates}/*/template.yaml",
-                    "rules": [{"allow": ["Template"]}],
-                },
-            ],
-        },
+        example_catalog_config(examples_dir),
         reading={"allow": [{"host": catalog_file_server.host}], "timeoutSeconds": 5},
     )
     portal.catalog.process_until_idle()
