@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
 from greenroom.catalog.api import models
+from greenroom.catalog.processing.locations import MANAGED_BY_ORIGIN
 from greenroom.catalog.providers import StoredLocation
 from greenroom.catalog.query.cursors import decode_cursor, encode_cursor
 from greenroom.catalog.query.fields import parse_fields
@@ -485,7 +486,7 @@ def catalog_router(service: CatalogService, config: Config) -> APIRouter:
         origin = None
         if body is not None:
             annotations = orjson.loads(body).get("metadata", {}).get("annotations", {})
-            origin = annotations.get("backstage.io/managed-by-origin-location")
+            origin = annotations.get(MANAGED_BY_ORIGIN)
         if isinstance(origin, str) and ":" in origin:
             type_, _, target = origin.partition(":")
             location = service.locations.find(type_, target)
