@@ -2384,3 +2384,21 @@ def test_delete_by_uid(small: tuple[Portal, TestClient, Path]) -> None:
     back = by_name(client, "component:default/lower")
     assert back["metadata"]["uid"] != uid
     assert ("added", "component:default/lower", back["metadata"]["uid"]) in actions(events(portal))
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("GET", "/entities?filtr=kind=component", None),
+        ("GET", "/entities/by-query?limt=5", None),
+        ("POST", "/entities/by-refs?extra=1", {"entityRefs": []}),
+    ],
+)
+def test_unknown_query_parameter_is_refused(
+    example_api: TestClient, method: str, path: str, body: dict | None
+) -> None:
+    """As upstream: a misspelt parameter is an error, not an unfiltered answer."""
+    response = example_api.request(method, "/api/catalog" + path, json=body)
+    assert response.status_code == 400
+    name = path.split("?")[1].split("=")[0]
+    assert response.json()["error"]["message"] == f"Unknown query parameter '{name}'"

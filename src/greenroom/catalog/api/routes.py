@@ -133,16 +133,34 @@ def catalog_router(service: CatalogService, config: Config) -> APIRouter:
     def route(
         method: str, path: str, permission: Permission, **kwargs: Any
     ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-        """Register a handler behind the permission guard; no route exists without one."""
+        """Register a handler behind the permission guard; no route exists without one.
+
+        Query parameters the handler does not declare are refused (400), as upstream
+        does, so a misspelt `filter` is an error rather than an unfiltered answer.
+        """
         kwargs.setdefault("responses", {})
         kwargs["responses"] = {**_ERRORS, **kwargs["responses"]}
-        return router.api_route(
+        declared: set[str] = set()
+
+        def known_parameters(request: Request) -> None:
+            for name in request.query_params:
+                if name not in declared:
+                    raise InputError(f"Unknown query parameter '{name}'")
+
+        add = router.api_route(
             path,
             methods=[method],
-            dependencies=[Depends(require(permission))],
+            dependencies=[Depends(require(permission)), Depends(known_parameters)],
             openapi_extra={PERMISSION_EXTRA: permission.name},
             **kwargs,
         )
+
+        def register(handler: Callable[..., Any]) -> Callable[..., Any]:
+            added = add(handler)
+            declared.update(p.alias for p in router.routes[-1].dependant.query_params)
+            return added
+
+        return register
 
     # --- entities ------------------------------------------------------------------------
 
