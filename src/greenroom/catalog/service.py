@@ -79,12 +79,7 @@ class CatalogService:
         return self.engine.run_until_idle(progress=progress)
 
     def entity_by_ref(self, ref: str) -> dict[str, Any] | None:
-        with self.db.connect() as conn:
-            body = conn.execute(
-                select(final_entities.c.final_entity).where(
-                    final_entities.c.entity_ref == ref.lower()
-                )
-            ).scalar_one_or_none()
+        body = self.queries.by_ref(ref)
         return loads(body) if body else None
 
     def counts_by_kind(self, refs: Iterable[str] | None = None) -> dict[str, int]:

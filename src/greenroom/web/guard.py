@@ -24,5 +24,4 @@ def require(permission: Permission) -> Callable[..., Identity]:
         permissions.authorize(identity, permission)
         return identity
 
-    check.permission = permission  # type: ignore[attr-defined]
     return check

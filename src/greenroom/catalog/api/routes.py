@@ -107,7 +107,17 @@ def _order_field(raw: str) -> Order:
     return Order(field.strip().lower(), direction == "desc")
 
 
-def _page_response(service: CatalogService, request: QueryRequest, fields: Any) -> Response:
+def _page_response(
+    service: CatalogService,
+    cursor: str | None,
+    new_request: Callable[[], QueryRequest],
+    limit: int | None,
+    fields: Any,
+) -> Response:
+    """A by-query page: the request a cursor continues, else a new one; then `limit`
+    (which a cursor does not carry) and `fields` apply."""
+    request = service.queries.request_from_cursor(cursor) if cursor is not None else new_request()
+    request.limit = DEFAULT_LIMIT if limit is None else limit
     page = service.queries.page(request, fields)
     info: dict[str, str] = {}
     if page.next_cursor:
@@ -227,22 +237,20 @@ def catalog_router(service: CatalogService, config: Config) -> APIRouter:
         cursor: Annotated[str | None, Query(min_length=1)] = None,
     ) -> Response:
         """A page of entities with totalItems and cursors (base64 JSON, valid on GET and POST)."""
-        projection = parse_fields(fields)
-        if cursor is not None:
-            request = service.queries.request_from_cursor(cursor)
-        else:
+
+        def new_request() -> QueryRequest:
             full_text = None
             if fullTextFilterTerm is not None:
                 full_text = FullText.of(fullTextFilterTerm, (fullTextFilterFields or "").split(","))
-            request = QueryRequest(
+            return QueryRequest(
                 predicate=parse_filter_params(filters),
                 order=_order_field(orderField[0]) if orderField else None,
                 full_text=full_text,
                 offset=offset or 0,
                 include_total=totalItems != "exclude",
             )
-        request.limit = DEFAULT_LIMIT if limit is None else limit
-        return _page_response(service, request, projection)
+
+        return _page_response(service, cursor, new_request, limit, parse_fields(fields))
 
     @route(
         "POST",
@@ -252,23 +260,22 @@ def catalog_router(service: CatalogService, config: Config) -> APIRouter:
     )
     def query_entities_post(body: models.QueryBody) -> Response:
         """The same as GET, with a predicate object in `query`."""
-        projection = parse_fields(body.fields or [])
-        if body.cursor is not None:
-            request = service.queries.request_from_cursor(body.cursor)
-        else:
+
+        def new_request() -> QueryRequest:
             full_text = None
             if body.fullTextFilter is not None:
                 full_text = FullText.of(body.fullTextFilter.term, body.fullTextFilter.fields or [])
             first = body.orderBy[0] if body.orderBy else None
-            request = QueryRequest(
+            return QueryRequest(
                 predicate=parse_predicate(body.query) if body.query is not None else EVERYTHING,
                 order=Order(first.field.strip().lower(), first.order == "desc") if first else None,
                 full_text=full_text,
                 offset=body.offset or 0,
                 include_total=body.totalItems != "exclude",
             )
-        request.limit = DEFAULT_LIMIT if body.limit is None else body.limit
-        return _page_response(service, request, projection)
+
+        projection = parse_fields(body.fields or [])
+        return _page_response(service, body.cursor, new_request, body.limit, projection)
 
     @route(
         "GET",

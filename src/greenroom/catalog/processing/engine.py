@@ -413,8 +413,7 @@ class CatalogEngine:
             store.record_changes(conn, changes, now)
             return bool(changes)
 
-        if self._write(write):
-            self._changed()
+        self._write_and_publish(write)
         self.stats.changed += len(results)
 
     def _record_conflicts(
@@ -536,8 +535,7 @@ class CatalogEngine:
             store.record_changes(conn, changes, now)
             return bool(changes)
 
-        if self._write(write):
-            self._changed()
+        self._write_and_publish(write)
         return len(claimed)
 
     # --- requests from the API --------------------------------------------------------
@@ -580,10 +578,7 @@ class CatalogEngine:
             store.record_changes(conn, removals, now)
             return True
 
-        deleted = self._write(write)
-        if deleted:
-            self._changed()
-        return deleted
+        return self._write_and_publish(write)
 
     def delete_tree(self, ref: str) -> int:
         """Remove an entity and every descendant that nothing else emits, now (an
@@ -609,17 +604,19 @@ class CatalogEngine:
             store.record_changes(conn, removals, now)
             return len(doomed)
 
-        removed = self._write(write)
-        if removed:
-            self._changed()
-        return removed
+        return self._write_and_publish(write)
 
-    def _changed(self) -> None:
-        for callback in self.on_changes:
-            try:
-                callback()
-            except Exception:  # a listener's failure is not the engine's
-                log.exception("change listener failed")
+    def _write_and_publish(self, work: Callable[[Connection], Any]) -> Any:
+        """`_write` for work that returns whether it changed served entities; after such a
+        commit, this process's listeners hear of it at once."""
+        result = self._write(work)
+        if result:
+            for callback in self.on_changes:
+                try:
+                    callback()
+                except Exception:  # a listener's failure is not the engine's
+                    log.exception("change listener failed")
+        return result
 
     # --- loops --------------------------------------------------------------------------
 

@@ -18,6 +18,7 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, Engine, text
 
+from greenroom.catalog.processing import store
 from greenroom.catalog.query.cursors import decode_cursor, encode_cursor
 from greenroom.catalog.query.fields import project
 from greenroom.catalog.query.predicates import (
@@ -111,6 +112,11 @@ class _Cache:
         return value
 
 
+def _cache_key(kind: str, generation: int, statement: str, sql: SqlBuilder) -> Hashable:
+    """A statement and its parameters at one catalog generation."""
+    return (kind, generation, statement, tuple(sorted(sql.params.items())))
+
+
 def _generation(conn: Connection) -> int:
     return conn.execute(text("SELECT generation FROM catalog_generation WHERE id = 1")).scalar_one()
 
@@ -162,10 +168,7 @@ class EntityQueries:
 
     def by_ref(self, ref: str) -> bytes | None:
         with self._read() as conn:
-            body = conn.execute(
-                text("SELECT final_entity FROM final_entities WHERE entity_ref = :ref"),
-                {"ref": ref.lower()},
-            ).scalar_one_or_none()
+            body = _body_by_ref(conn, ref.lower())
         return body.encode() if body is not None else None
 
     def by_uid(self, uid: str) -> bytes | None:
@@ -250,20 +253,12 @@ class EntityQueries:
         if not rows:
             return page
 
-        def key(row: Any) -> list[Any]:
-            return [row[2] if order is not None else None, row[0]]
-
-        base = _cursor_base(request, total)
         has_next = (not backwards and more) or backwards
-        has_prev = (
-            (backwards and more)
-            or (not backwards and position is not None)
-            or (not backwards and request.offset > 0)
+        has_prev = (backwards and more) or (
+            not backwards and (position is not None or request.offset > 0)
         )
-        if has_next:
-            page.next_cursor = encode_cursor({**base, "after": key(rows[-1]), "isPrevious": False})
-        if has_prev:
-            page.prev_cursor = encode_cursor({**base, "before": key(rows[0]), "isPrevious": True})
+        value = 2 if order is not None else None
+        _add_cursors(page, request, (rows[0], rows[-1]), value, 0, has_next, has_prev)
         return page
 
     # --- full text ----------------------------------------------------------------------------
@@ -384,20 +379,8 @@ class EntityQueries:
             items=[_render(bodies[k[2]], fields) for k in chosen if k[2] in bodies], total=total
         )
         if chosen:
-            base = _cursor_base(request, total)
-            ordered = request.order is not None
-
-            def position(k: _Key) -> list[Any]:
-                return [k[0] if ordered else None, k[1]]
-
-            if more_after:
-                page.next_cursor = encode_cursor(
-                    {**base, "after": position(chosen[-1]), "isPrevious": False}
-                )
-            if more_before:
-                page.prev_cursor = encode_cursor(
-                    {**base, "before": position(chosen[0]), "isPrevious": True}
-                )
+            value = 0 if request.order is not None else None
+            _add_cursors(page, request, (chosen[0], chosen[-1]), value, 1, more_after, more_before)
         return page
 
     def count(self, conn: Connection, request: QueryRequest) -> int:
@@ -406,7 +389,7 @@ class EntityQueries:
         joins, conditions = self._page_conditions(sql, request, for_count=True)
         where = " AND ".join(conditions) or "1=1"
         statement = f"SELECT count(*) FROM final_entities fe{joins} WHERE {where}"
-        key = ("count", _generation(conn), statement, tuple(sorted(sql.params.items())))
+        key = _cache_key("count", _generation(conn), statement, sql)
         return self._cache.get_or_compute(
             key, lambda: conn.execute(text(statement), sql.params).scalar_one()
         )
@@ -572,7 +555,7 @@ class EntityQueries:
                 if predicate != EVERYTHING:
                     statement += f" AND {sql.where(predicate, entity='f.entity_id')}"
                 statement += " GROUP BY coalesce(f.original_value, f.value)"
-                key = ("facet", generation, statement, tuple(sorted(sql.params.items())))
+                key = _cache_key("facet", generation, statement, sql)
                 rows = self._cache.get_or_compute(
                     key,
                     lambda st=statement, p=sql.params: conn.execute(text(st), p).all(),
@@ -592,23 +575,12 @@ class EntityQueries:
                 if current in seen:
                     continue
                 seen.add(current)
-                body = conn.execute(
-                    text("SELECT final_entity FROM final_entities WHERE entity_ref = :ref"),
-                    {"ref": current},
-                ).scalar_one_or_none()
+                body = _body_by_ref(conn, current)
                 if body is None:
                     if current == ref:
                         return None
                     continue
-                parents = sorted(
-                    conn.execute(
-                        text(
-                            "SELECT DISTINCT source_entity_ref FROM refresh_state_references"
-                            " WHERE target_entity_ref = :ref AND source_entity_ref IS NOT NULL"
-                        ),
-                        {"ref": current},
-                    ).scalars()
-                )
+                parents = sorted(store.parents_of(conn, [current]))
                 items.append((body.encode(), parents))
                 frontier.extend(parents)
         return ref, items
@@ -647,6 +619,13 @@ def _text_matches(conn: Connection, term: str, fields: list[str]) -> list[int] |
     return None if len(ids) > MAX_TEXT_MATCHES else ids
 
 
+def _body_by_ref(conn: Connection, ref: str) -> str | None:
+    """The served JSON text of the entity with this canonical (lowercase) ref."""
+    return conn.execute(
+        text("SELECT final_entity FROM final_entities WHERE entity_ref = :ref"), {"ref": ref}
+    ).scalar_one_or_none()
+
+
 def _render(body: str, fields: list[list[str]] | None) -> bytes:
     if fields is None:
         return body.encode()
@@ -664,6 +643,28 @@ def _keyset(
     v = sql.bind(value)
     # Split so the range on o.value can use the index on search(key, value).
     return f"o.value {op}= {v} AND (o.value {op} {v} OR fe.uid {op} {sql.bind(uid)})"
+
+
+def _add_cursors(
+    page: Page,
+    request: QueryRequest,
+    ends: tuple[Sequence[Any], Sequence[Any]],
+    value: int | None,
+    uid: int,
+    has_next: bool,
+    has_prev: bool,
+) -> None:
+    """Cursors from the first and last rows of a page: their order value (at index
+    `value`, None when unordered) and uid (at index `uid`) are where the next page starts."""
+    base = _cursor_base(request, page.total)
+
+    def position(row: Sequence[Any]) -> list[Any]:
+        return [row[value] if value is not None else None, row[uid]]
+
+    if has_next:
+        page.next_cursor = encode_cursor({**base, "after": position(ends[1]), "isPrevious": False})
+    if has_prev:
+        page.prev_cursor = encode_cursor({**base, "before": position(ends[0]), "isPrevious": True})
 
 
 def _cursor_base(request: QueryRequest, total: int) -> dict[str, Any]:

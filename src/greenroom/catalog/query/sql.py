@@ -51,21 +51,15 @@ class SqlBuilder:
     def where(self, predicate: Predicate, entity: str = "fe.id") -> str:
         """SQL that is true for the entities matching `predicate`; `entity` is their id column."""
         match predicate:
-            case Exists(key):
-                return self._exists(entity, key, "")
-            case Equals(key, values):
-                if not values:
-                    return "1=0"
-                if self.selective is not None and self.selective(key, values):
-                    rows = self._leaf(predicate, "g")
-                    return f"{entity} IN (SELECT g.entity_id FROM search g WHERE {rows})"
-                if len(values) == 1:
-                    return self._exists(entity, key, f" AND s.value = {self.bind(values[0])}")
-                listed = ", ".join(self.bind(v) for v in values)
-                return self._exists(entity, key, f" AND s.value IN ({listed})")
-            case HasPrefix(key, prefix):
-                return self._exists(
-                    entity, key, f" AND s.value LIKE {self.bind(like_prefix(prefix))} ESCAPE '\\'"
+            case Equals(key, values) if not values:
+                return "1=0"
+            case Equals(key, values) if self.selective is not None and self.selective(key, values):
+                rows = self._leaf(predicate, "g")
+                return f"{entity} IN (SELECT g.entity_id FROM search g WHERE {rows})"
+            case Exists() | Equals() | HasPrefix():
+                return (
+                    f"EXISTS (SELECT 1 FROM search s WHERE s.entity_id = {entity}"
+                    f" AND {self._leaf(predicate, 's')})"
                 )
             case All(parts):
                 if not parts:
@@ -142,12 +136,6 @@ class SqlBuilder:
         conditions = " OR ".join(f"({self._leaf(leaf, 'g')})" for leaf in leaves)
         return (
             f"NOT EXISTS (SELECT 1 FROM search g WHERE g.entity_id = {entity} AND ({conditions}))"
-        )
-
-    def _exists(self, entity: str, key: str, condition: str) -> str:
-        return (
-            f"EXISTS (SELECT 1 FROM search s WHERE s.entity_id = {entity}"
-            f" AND s.key = {self.bind(key)}{condition})"
         )
 
 
