@@ -8,26 +8,26 @@ JSON is passed through as the text that was stored, and parsed only when a
 from __future__ import annotations
 
 import bisect
-import threading
-from collections import OrderedDict
-from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
 from sqlalchemy import Connection, Engine, text
 
 from greenroom.catalog.processing import store
+from greenroom.catalog.query.cache import GenerationCache, cache_key, catalog_generation
 from greenroom.catalog.query.cursors import decode_cursor, encode_cursor
 from greenroom.catalog.query.fields import project
+from greenroom.catalog.query.fulltext import text_matches
 from greenroom.catalog.query.predicates import (
     EVERYTHING,
     Predicate,
     parse_predicate,
     to_json,
 )
-from greenroom.catalog.query.sql import SqlBuilder, escape_like
+from greenroom.catalog.query.sql import SqlBuilder
 from greenroom.errors import InputError
 
 DEFAULT_LIMIT = 200
@@ -91,44 +91,14 @@ class Page:
     prev_cursor: str | None = None
 
 
-@dataclass
-class _Cache:
-    """Totals and facets per catalog generation: exact, and free while nothing changes."""
-
-    size: int = 2048
-    entries: OrderedDict[Hashable, Any] = field(default_factory=OrderedDict)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def get_or_compute(self, key: Hashable, compute: Callable[[], Any]) -> Any:
-        with self.lock:
-            if key in self.entries:
-                self.entries.move_to_end(key)
-                return self.entries[key]
-        value = compute()
-        with self.lock:
-            self.entries[key] = value
-            while len(self.entries) > self.size:
-                self.entries.popitem(last=False)
-        return value
-
-
-def _cache_key(kind: str, generation: int, statement: str, sql: SqlBuilder) -> Hashable:
-    """A statement and its parameters at one catalog generation."""
-    return (kind, generation, statement, tuple(sorted(sql.params.items())))
-
-
-def _generation(conn: Connection) -> int:
-    return conn.execute(text("SELECT generation FROM catalog_generation WHERE id = 1")).scalar_one()
-
-
 class EntityQueries:
     """The read side of the catalog API."""
 
     def __init__(self, db: Engine) -> None:
         self.db = db
-        self._cache = _Cache()
+        self._cache = GenerationCache()
         # Full-text results hold up to MAX_TEXT_MATCHES keys each: only a few are kept.
-        self._text_cache = _Cache(size=16)
+        self._text_cache = GenerationCache(size=16)
 
     @contextmanager
     def _read(self) -> Iterator[Connection]:
@@ -277,7 +247,7 @@ class EntityQueries:
         term = request.full_text.term.lower()
         key = (
             "text",
-            _generation(conn),
+            catalog_generation(conn),
             request.predicate,
             order,
             term,
@@ -285,7 +255,7 @@ class EntityQueries:
         )
 
         def compute() -> list[_Key] | None:
-            ids = _text_matches(conn, term, fields)
+            ids = text_matches(conn, term, fields)
             if ids is None:
                 return None
             return self._keys_of(conn, ids, request)
@@ -389,7 +359,7 @@ class EntityQueries:
         joins, conditions = self._page_conditions(sql, request, for_count=True)
         where = " AND ".join(conditions) or "1=1"
         statement = f"SELECT count(*) FROM final_entities fe{joins} WHERE {where}"
-        key = _cache_key("count", _generation(conn), statement, sql)
+        key = cache_key("count", catalog_generation(conn), statement, sql)
         return self._cache.get_or_compute(
             key, lambda: conn.execute(text(statement), sql.params).scalar_one()
         )
@@ -544,7 +514,7 @@ class EntityQueries:
             raise InputError(f"Too many facets, at most {MAX_FACETS} are allowed")
         out: dict[str, list[dict[str, Any]]] = {}
         with self._read() as conn:
-            generation = _generation(conn)
+            generation = catalog_generation(conn)
             for name in dict.fromkeys(names):
                 sql = self._sql()
                 # `f`, not `s`: the filter's own subqueries use `s` and would shadow it.
@@ -555,7 +525,7 @@ class EntityQueries:
                 if predicate != EVERYTHING:
                     statement += f" AND {sql.where(predicate, entity='f.entity_id')}"
                 statement += " GROUP BY coalesce(f.original_value, f.value)"
-                key = _cache_key("facet", generation, statement, sql)
+                key = cache_key("facet", generation, statement, sql)
                 rows = self._cache.get_or_compute(
                     key,
                     lambda st=statement, p=sql.params: conn.execute(text(st), p).all(),
@@ -592,31 +562,6 @@ _ID_CHUNK = 5000
 _STREAM_CHUNK = 1000
 # A condition matching fewer search rows than this drives a SQLite query (see _sql).
 _SELECTIVE_ROWS = 2000
-# More matches than this and a full-text query goes the plain SQL way.
-MAX_TEXT_MATCHES = 100_000
-# Trigram-indexed keys (PostgreSQL, migration 0003); the others are scanned.
-TEXT_INDEXED_KEYS = ("metadata.name", "metadata.title", "spec.profile.displayname")
-_UID_CHARACTERS = frozenset("0123456789abcdef-")
-
-
-def _text_matches(conn: Connection, term: str, fields: list[str]) -> list[int] | None:
-    """Ids of entities where any of `fields` contains `term`; None if there are too many."""
-    if "metadata.uid" in fields and not set(term) <= _UID_CHARACTERS:
-        # No uid can contain this term: skip reading a million uids to find that out.
-        fields = [f for f in fields if f != "metadata.uid"]
-    if not fields:
-        return []
-    sql = SqlBuilder()
-    pattern = sql.bind("%" + escape_like(term) + "%")
-    # One SELECT per key: on PostgreSQL each matches one partial trigram index exactly.
-    parts = [
-        f"SELECT entity_id FROM search WHERE key = {sql.bind(f)}"
-        f" AND value LIKE {pattern} ESCAPE '\\'"
-        for f in dict.fromkeys(fields)
-    ]
-    statement = " UNION ".join(parts) + f" LIMIT {MAX_TEXT_MATCHES + 1}"
-    ids = list(conn.execute(text(statement), sql.params).scalars())
-    return None if len(ids) > MAX_TEXT_MATCHES else ids
 
 
 def _body_by_ref(conn: Connection, ref: str) -> str | None:

@@ -33,7 +33,7 @@ FACT_KEYS = (
     "relations.ownedby",
     "relations.partof",
 )
-# Keep in step with greenroom.catalog.query.service.TEXT_INDEXED_KEYS.
+# The keys clients search full text by (see greenroom.catalog.query.fulltext).
 TEXT_INDEXED_KEYS = ("metadata.name", "metadata.title", "spec.profile.displayname")
 
 
