@@ -16,6 +16,7 @@ from greenroom.plugins import collect
 from greenroom.portal import Portal
 from greenroom.web.apis import ApiMount, api_app
 from greenroom.web.errors import install_error_handlers
+from greenroom.web.pages import STATIC_DIR, STATIC_PREFIX, CachedStatic, PageCompression, Pages
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +59,14 @@ def create_app(portal: Portal, *, run_workers: bool = True, worker_count: int = 
             api, portal.permissions, max_body_bytes=portal.config.server.max_body_bytes
         )
         app.router.routes.append(ApiMount(api.prefix, sub_app))
+    page_routers = collect(portal.pm.hook.page_routers(portal=portal))
+    pages = Pages(portal, page_routers, collect(portal.pm.hook.nav_items(portal=portal)))
+    app.state.pages = pages
+    app.state.error_page = pages.error_page
+    app.mount(STATIC_PREFIX, CachedStatic(directory=STATIC_DIR), name="static")
+    for page_router in page_routers:
+        app.include_router(page_router.router, include_in_schema=False)
+    app.add_middleware(PageCompression)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> JSONResponse:

@@ -167,10 +167,16 @@ class ServerConfig(_Section):
     max_body_bytes: int = Field(default=5 * 1024 * 1024, alias="maxBodyBytes", gt=0)
 
 
+class AppConfig(_Section):
+    # Shown in the header and the browser tab, as Backstage's `app.title`.
+    title: str = Field(default="Greenroom", min_length=1, max_length=80)
+
+
 class Config(_Section):
     """The whole configuration; every section has defaults so an empty file is valid."""
 
     data_dir: Path = Field(default=Path(".greenroom"), alias="dataDir")
+    app: AppConfig = AppConfig()
     database: DatabaseConfig = DatabaseConfig()
     server: ServerConfig = ServerConfig()
     catalog: CatalogConfig = CatalogConfig()

@@ -18,6 +18,8 @@ if TYPE_CHECKING:
     from greenroom.config import Config
     from greenroom.portal import Portal
     from greenroom.web.apis import ApiRouter
+    from greenroom.catalog.pages.tabs import EntityTab
+    from greenroom.web.pages import NavItem, PageRouter
 
 PROJECT = "greenroom"
 hookspec = pluggy.HookspecMarker(PROJECT)
@@ -42,3 +44,18 @@ def catalog_entity_providers(config: Config) -> list[EntityProvider]:
 @hookspec
 def api_routers(portal: Portal) -> list[ApiRouter]:
     """HTTP APIs, each mounted at its prefix with its own OpenAPI document."""
+
+
+@hookspec
+def page_routers(portal: Portal) -> list[PageRouter]:
+    """Web pages: routes rendered with the portal's layout, each with a JSON twin."""
+
+
+@hookspec
+def nav_items(portal: Portal) -> list[NavItem]:
+    """Entries of the sidebar navigation."""
+
+
+@hookspec
+def entity_tabs(portal: Portal) -> list[EntityTab]:
+    """Tabs of the entity page, each shown on the entities its predicate accepts."""

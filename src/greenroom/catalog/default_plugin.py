@@ -1,4 +1,4 @@
-"""The catalog's built-in kinds, processors, providers and API, registered like any plugin."""
+"""The catalog's built-in kinds, processors, providers, API and pages, registered like any plugin."""
 
 from __future__ import annotations
 
@@ -13,8 +13,10 @@ from greenroom.config import Config
 from greenroom.hookspecs import hookimpl
 
 if TYPE_CHECKING:
+    from greenroom.catalog.pages.tabs import EntityTab
     from greenroom.portal import Portal
     from greenroom.web.apis import ApiRouter
+    from greenroom.web.pages import NavItem, PageRouter
 
 
 @hookimpl
@@ -47,3 +49,33 @@ def api_routers(portal: Portal) -> list[ApiRouter]:
             router=catalog_router(portal.catalog, portal.config),
         )
     ]
+
+
+@hookimpl
+def page_routers(portal: Portal) -> list[PageRouter]:
+    from pathlib import Path
+
+    from greenroom.catalog.pages.routes import catalog_pages
+    from greenroom.web.pages import PageRouter
+
+    return [
+        PageRouter(catalog_pages(portal), templates=Path(__file__).parent / "pages" / "templates")
+    ]
+
+
+@hookimpl
+def nav_items(portal: Portal) -> list[NavItem]:
+    from greenroom.web.pages import NavItem
+
+    return [
+        NavItem("Home", "/", "home", order=0),
+        NavItem("Catalog", "/catalog", "catalog", order=10),
+    ]
+
+
+@hookimpl
+def entity_tabs(portal: Portal) -> list[EntityTab]:
+    from greenroom.catalog.pages.routes import overview_data
+    from greenroom.catalog.pages.tabs import EntityTab
+
+    return [EntityTab("", "Overview", "catalog/tabs/overview.html", overview_data, order=0)]

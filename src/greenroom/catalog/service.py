@@ -19,6 +19,7 @@ from greenroom.catalog.providers import (
     location_entity,
 )
 from greenroom.catalog.query.service import EntityQueries
+from greenroom.catalog.stars import StarStore
 from greenroom.catalog.tables import (
     final_entities,
     refresh_schedule,
@@ -44,6 +45,7 @@ class CatalogService:
         )
         self.queries = EntityQueries(db)
         self.feed = ChangeFeed(db)
+        self.stars = StarStore(db)
         self.engine.on_changes.append(self.feed.poll)
 
     def add_location(self, type_: str, target: str) -> tuple[StoredLocation, bool]:
@@ -99,6 +101,16 @@ class CatalogService:
             counts[name] = counts.get(name, 0) + count
         return dict(sorted(counts.items()))
 
+    def recently_changed(self, limit: int = 10) -> list[dict[str, Any]]:
+        """The served entities that changed last, newest first."""
+        query = (
+            select(final_entities.c.final_entity)
+            .order_by(final_entities.c.last_updated_at.desc(), final_entities.c.id.desc())
+            .limit(limit)
+        )
+        with self.db.connect() as conn:
+            return [loads(body) for body in conn.execute(query).scalars()]
+
     def relation_count(self) -> int:
         with self.db.connect() as conn:
             return conn.execute(
@@ -110,12 +122,14 @@ class CatalogService:
             return conn.execute(select(func.count()).select_from(final_entities)).scalar_one()
 
     def processing_errors(
-        self, refs: Iterable[str] | None = None
+        self, refs: Iterable[str] | None = None, *, limit: int | None = None
     ) -> list[tuple[str, list[dict[str, Any]]]]:
         """Entities whose last processing reported errors (all, or those in `refs`), by ref."""
         query = select(refresh_state.c.entity_ref, refresh_state.c.errors).where(
             refresh_state.c.errors.is_not(None)
         )
+        if limit is not None:
+            query = query.order_by(refresh_state.c.entity_ref).limit(limit)
         with self.db.connect() as conn:
             if refs is None:
                 rows = conn.execute(query).all()

@@ -111,6 +111,7 @@ final_entities = Table(
     Column("hash", String(40), nullable=False),
     Column("final_entity", Text, nullable=False),
     Column("last_updated_at", Float, nullable=False),
+    Index("final_entities_updated_idx", "last_updated_at"),
 )
 
 # Flattened (key, value) rows of every served entity, for Backstage's filters,
@@ -162,4 +163,13 @@ catalog_generation = Table(
     metadata,
     Column("id", SmallInteger, primary_key=True, autoincrement=False),
     Column("generation", BigInteger, nullable=False),
+)
+
+# Entities a user starred, shown on their home page and as the catalog's "Starred" filter.
+user_stars = Table(
+    "user_stars",
+    metadata,
+    Column("user_ref", Text, primary_key=True),
+    Column("entity_ref", Text, primary_key=True),
+    Column("created_at", Float, nullable=False),
 )

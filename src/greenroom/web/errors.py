@@ -1,4 +1,4 @@
-"""Every error becomes Backstage's error JSON here, and only here.
+"""Every error becomes Backstage's error JSON (or, on a page, the error page) here, and only here.
 
 `{"error": {"name", "message", ...}, "request": {"method", "url"}, "response": {"statusCode"}}`
 (reference §9.1). Routes raise `greenroom.errors` classes; they never build error responses.
@@ -39,6 +39,14 @@ class PayloadTooLargeError(GreenroomError):
 
 
 def error_response(request: Request, status: int, error: dict[str, Any]) -> Response:
+    # Pages answer in the portal's look; their JSON twins and the APIs with the envelope.
+    error_page = getattr(request.app.state, "error_page", None)
+    if (
+        error_page is not None
+        and not request.url.path.startswith("/api/")
+        and request.query_params.get("format") != "json"
+    ):
+        return error_page(request, status, str(error.get("message", "")))
     # Like Backstage, the URL is relative to the API's mount point (`/entities/...`).
     path = request.url.path
     root = request.scope.get("root_path") or ""

@@ -62,7 +62,13 @@ class Not:
     part: Predicate
 
 
-Predicate = Exists | Equals | HasPrefix | All | AnyOf | Not
+@dataclass(frozen=True, slots=True)
+class HasErrors:
+    """The entity's last processing reported errors (`{"$hasErrors": true}`, a Greenroom
+    extension: processing state is not a field Backstage's predicates can reach)."""
+
+
+Predicate = Exists | Equals | HasPrefix | All | AnyOf | Not | HasErrors
 
 EVERYTHING = All(())
 
@@ -173,6 +179,10 @@ def _parse(data: Any, budget: _Budget, depth: int) -> Predicate:
         op, arg = next(iter(data.items()))
         if op == "$not":
             return Not(_parse(arg, budget, depth + 1))
+        if op == "$hasErrors":
+            if not isinstance(arg, bool):
+                raise InputError("Invalid query, $hasErrors expects true or false")
+            return HasErrors() if arg else Not(HasErrors())
         if op in ("$all", "$any"):
             if not isinstance(arg, list):
                 raise InputError(f"Invalid query, {op} expects a list")
@@ -245,6 +255,8 @@ def to_json(predicate: Predicate) -> Any:
             return {"$any": [to_json(p) for p in parts]}
         case Not(part):
             return {"$not": to_json(part)}
+        case HasErrors():
+            return {"$hasErrors": True}
     raise TypeError(predicate)
 
 
@@ -273,4 +285,6 @@ def matches(predicate: Predicate, values: dict[str, str]) -> bool:
             return any(matches(p, values) for p in parts)
         case Not(part):
             return not matches(part, values)
+        case HasErrors():
+            return False  # in-memory records (locations) carry no processing state
     raise TypeError(predicate)

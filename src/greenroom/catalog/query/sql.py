@@ -16,6 +16,7 @@ from greenroom.catalog.query.predicates import (
     AnyOf,
     Equals,
     Exists,
+    HasErrors,
     HasPrefix,
     Not,
     Predicate,
@@ -92,6 +93,10 @@ class SqlBuilder:
                 return "(" + " OR ".join(clauses) + ")"
             case Not(part):
                 return f"NOT {self.where(part, entity)}"
+            case HasErrors():
+                # Served entities share their ids with refresh_state (a partial index
+                # holds the few with errors).
+                return f"{entity} IN (SELECT id FROM refresh_state WHERE errors IS NOT NULL)"
         raise TypeError(predicate)
 
     def full_text(self, term: str, fields: list[str], entity: str = "fe.id") -> str:

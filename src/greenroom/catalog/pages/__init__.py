@@ -1,0 +1,1 @@
+"""The catalog's web pages: home, the catalog table, entity pages and their tabs."""
