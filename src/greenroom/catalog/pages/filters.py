@@ -35,7 +35,7 @@ SORTS = {
     "name": "metadata.name",
     "title": "metadata.title",
     "system": "spec.system",
-    "owner": "spec.owner",
+    "owner": "relations.ownedby",
     "type": "spec.type",
     "lifecycle": "spec.lifecycle",
 }
