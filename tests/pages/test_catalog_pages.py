@@ -238,3 +238,15 @@ def test_forms_from_other_sites_are_refused(demo: Demo) -> None:
     cross = demo.client.post(url, data={"starred": "1"}, headers={"sec-fetch-site": "cross-site"})
     assert cross.status_code == 403
     assert demo.portal.catalog.stars.starred("user:default/guest") == []
+
+
+def test_api_explorer_lists_only_apis_with_their_facets(demo: Demo) -> None:
+    data = demo.client.get("/api-docs?filters[kind]=component&format=json").json()
+    assert data["state"]["kind"] == "api" and data["kind_locked"]
+    assert data["total"] == demo.portal.catalog.counts_by_kind()["API"]
+    assert {item["kind"] for item in data["items"]} == {"API"}
+    types = next(f for f in data["facets"] if f["param"] == "type")
+    assert "openapi" in {o["value"] for o in types["options"]}
+    page = demo.client.get("/api-docs?filters[type]=openapi")
+    assert 'action="/api-docs"' in page.text and 'id="filter-kind"' not in page.text
+    assert all(url.startswith("/api-docs?") for url in data["sort_urls"].values())

@@ -70,6 +70,7 @@ def nav_items(portal: Portal) -> list[NavItem]:
     return [
         NavItem("Home", "/", "home", order=0),
         NavItem("Catalog", "/catalog", "catalog", order=10),
+        NavItem("APIs", "/api-docs", "api", order=20),
     ]
 
 

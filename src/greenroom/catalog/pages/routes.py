@@ -6,6 +6,7 @@ results; `?format=json` on any of these URLs returns the data the page shows.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import orjson
@@ -108,9 +109,13 @@ def catalog_pages(portal: Any) -> APIRouter:
 
     # --- the catalog table ----------------------------------------------------------------
 
-    @router.get("/catalog")
-    def catalog_index(request: Request, identity: Identity = Depends(read)) -> Response:
+    def table_page(
+        request: Request, identity: Identity, *, path: str, locked_kind: str | None = None
+    ) -> Response:
+        """The entity table with its facets, at `path`; `locked_kind` fixes the kind."""
         state = CatalogState.from_params(request.query_params.multi_items())
+        if locked_kind is not None:
+            state = replace(state, kind=locked_kind)
         starred = catalog.stars.starred(identity.user_entity_ref) if state.user == "starred" else []
 
         def predicate(without: str | None = None) -> Predicate:
@@ -143,15 +148,19 @@ def catalog_pages(portal: Any) -> APIRouter:
                 "descending": state.descending,
                 "limit": state.limit,
             },
+            "base_path": path,
+            "kind_locked": locked_kind is not None,
             "total": page.total,
             "items": rows,
             "columns": _columns(state.kind),
             "sort_urls": {
-                column: query_url("/catalog", state.sorted_by(column).params()) for column in SORTS
+                column: query_url(path, state.sorted_by(column).params()) for column in SORTS
             },
-            "next_url": _page_url(state, page.next_cursor),
-            "prev_url": _page_url(state, page.prev_cursor),
-            "kinds": _facet_options(
+            "next_url": _page_url(path, state, page.next_cursor),
+            "prev_url": _page_url(path, state, page.prev_cursor),
+            "kinds": []
+            if locked_kind
+            else _facet_options(
                 queries.facets(["kind"], predicate("kind"))["kind"],
                 [state.kind] if state.kind else [],
                 lower=True,
@@ -160,10 +169,22 @@ def catalog_pages(portal: Any) -> APIRouter:
             "orphans": _flag_count(queries, predicate("orphan"), Equals(ORPHAN_KEY, ("true",))),
             "with_errors": _flag_count(queries, predicate("error"), HasErrors()),
             "page_sizes": PAGE_SIZES,
-            "clear_url": query_url("/catalog", [("filters[kind]", state.kind or "all")]),
+            "clear_url": query_url(path, [("filters[kind]", state.kind or "all")]),
         }
-        title = f"{(state.kind or 'All').capitalize()} catalog" if state.kind else "Catalog"
+        if locked_kind == "api":
+            title = "APIs"
+        else:
+            title = f"{state.kind.capitalize()} catalog" if state.kind else "Catalog"
         return pages_of(request).render(request, "catalog/index.html", data, title=title)
+
+    @router.get("/catalog")
+    def catalog_index(request: Request, identity: Identity = Depends(read)) -> Response:
+        return table_page(request, identity, path="/catalog")
+
+    @router.get("/api-docs")
+    def api_index(request: Request, identity: Identity = Depends(read)) -> Response:
+        """Backstage's API explorer: every API, with its type, lifecycle and owner."""
+        return table_page(request, identity, path="/api-docs", locked_kind="api")
 
     # --- entity pages --------------------------------------------------------------------
 
@@ -314,8 +335,8 @@ def _columns(kind: str | None) -> list[str]:
     return ["name", "system", "owner", "type", "lifecycle", "description", "tags"]
 
 
-def _page_url(state: CatalogState, cursor: str | None) -> str | None:
-    return query_url("/catalog", [*state.params(), ("cursor", cursor)]) if cursor else None
+def _page_url(path: str, state: CatalogState, cursor: str | None) -> str | None:
+    return query_url(path, [*state.params(), ("cursor", cursor)]) if cursor else None
 
 
 def _facet_options(
