@@ -55,11 +55,14 @@ def api_routers(portal: Portal) -> list[ApiRouter]:
 def page_routers(portal: Portal) -> list[PageRouter]:
     from pathlib import Path
 
+    from greenroom.catalog.pages.graph import graph_pages
     from greenroom.catalog.pages.routes import catalog_pages
     from greenroom.web.pages import PageRouter
 
+    templates = Path(__file__).parent / "pages" / "templates"
     return [
-        PageRouter(catalog_pages(portal), templates=Path(__file__).parent / "pages" / "templates")
+        PageRouter(catalog_pages(portal), templates=templates),
+        PageRouter(graph_pages(portal)),
     ]
 
 
@@ -71,12 +74,17 @@ def nav_items(portal: Portal) -> list[NavItem]:
         NavItem("Home", "/", "home", order=0),
         NavItem("Catalog", "/catalog", "catalog", order=10),
         NavItem("APIs", "/api-docs", "api", order=20),
+        NavItem("Graph", "/catalog-graph", "graph", order=25),
     ]
 
 
 @hookimpl
 def entity_tabs(portal: Portal) -> list[EntityTab]:
+    from greenroom.catalog.pages.graph import graph_tab
     from greenroom.catalog.pages.routes import overview_data
     from greenroom.catalog.pages.tabs import EntityTab
 
-    return [EntityTab("", "Overview", "catalog/tabs/overview.html", overview_data, order=0)]
+    return [
+        EntityTab("", "Overview", "catalog/tabs/overview.html", overview_data, order=0),
+        EntityTab("dependencies", "Dependencies", "catalog/tabs/graph.html", graph_tab, order=50),
+    ]
