@@ -55,6 +55,7 @@ def api_routers(portal: Portal) -> list[ApiRouter]:
 def page_routers(portal: Portal) -> list[PageRouter]:
     from pathlib import Path
 
+    from greenroom.catalog.pages.definition import definition_pages
     from greenroom.catalog.pages.graph import graph_pages
     from greenroom.catalog.pages.routes import catalog_pages
     from greenroom.web.pages import PageRouter
@@ -63,6 +64,7 @@ def page_routers(portal: Portal) -> list[PageRouter]:
     return [
         PageRouter(catalog_pages(portal), templates=templates),
         PageRouter(graph_pages(portal)),
+        PageRouter(definition_pages(portal)),
     ]
 
 
@@ -80,11 +82,20 @@ def nav_items(portal: Portal) -> list[NavItem]:
 
 @hookimpl
 def entity_tabs(portal: Portal) -> list[EntityTab]:
+    from greenroom.catalog.pages.definition import definition_tab
     from greenroom.catalog.pages.graph import graph_tab
     from greenroom.catalog.pages.routes import overview_data
-    from greenroom.catalog.pages.tabs import EntityTab
+    from greenroom.catalog.pages.tabs import EntityFilter, EntityTab
 
     return [
         EntityTab("", "Overview", "catalog/tabs/overview.html", overview_data, order=0),
+        EntityTab(
+            "definition",
+            "Definition",
+            "catalog/tabs/definition.html",
+            definition_tab,
+            applies=EntityFilter(kinds=("API",)),
+            order=20,
+        ),
         EntityTab("dependencies", "Dependencies", "catalog/tabs/graph.html", graph_tab, order=50),
     ]
