@@ -84,6 +84,7 @@ def nav_items(portal: Portal) -> list[NavItem]:
 def entity_tabs(portal: Portal) -> list[EntityTab]:
     from greenroom.catalog.pages.definition import definition_tab
     from greenroom.catalog.pages.graph import graph_tab
+    from greenroom.catalog.pages.inspect import inspect_tab
     from greenroom.catalog.pages.routes import overview_data
     from greenroom.catalog.pages.tabs import EntityFilter, EntityTab
 
@@ -98,4 +99,5 @@ def entity_tabs(portal: Portal) -> list[EntityTab]:
             order=20,
         ),
         EntityTab("dependencies", "Dependencies", "catalog/tabs/graph.html", graph_tab, order=50),
+        EntityTab("inspect", "Inspect", "catalog/tabs/inspect.html", inspect_tab, order=90),
     ]
