@@ -36,7 +36,7 @@ def test_only_apis_have_the_tab_and_its_stylesheet_is_cached(demo: Demo) -> None
         demo.client.get("/catalog/default/component/accounts-service/definition").status_code == 404
     )
     tabs = demo.client.get("/catalog/default/api/orders-api?format=json").json()["tabs"]
-    assert [t["title"] for t in tabs] == ["Overview", "Definition", "Dependencies"]
+    assert [t["title"] for t in tabs] == ["Overview", "Definition", "Dependencies", "Inspect"]
     html = demo.client.get("/catalog/default/api/orders-api/definition").text
     start = html.index('href="/assets/code.css?v=') + len('href="')
     css = demo.client.get(html[start : html.index('"', start)])

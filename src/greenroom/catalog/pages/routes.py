@@ -6,6 +6,7 @@ results; `?format=json` on any of these URLs returns the data the page shows.
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import replace
 from typing import Any
 
@@ -161,12 +162,12 @@ def catalog_pages(portal: Any) -> APIRouter:
             "kinds": []
             if locked_kind
             else _facet_options(
-                queries.facets(["kind"], predicate("kind"))["kind"],
+                queries.facets(["kind"], predicate("kind"), recent=True)["kind"],
                 [state.kind] if state.kind else [],
                 lower=True,
             ),
             "facets": _facets(queries, state, predicate),
-            "orphans": _flag_count(queries, predicate("orphan"), Equals(ORPHAN_KEY, ("true",))),
+            "orphans": _orphan_count(queries, predicate("orphan")),
             "with_errors": _flag_count(queries, predicate("error"), HasErrors()),
             "page_sizes": PAGE_SIZES,
             "clear_url": query_url(path, [("filters[kind]", state.kind or "all")]),
@@ -344,15 +345,14 @@ def _facet_options(
 ) -> list[dict[str, Any]]:
     """The most common values, plus every chosen one (even at zero), for a facet's list."""
     wanted = {c.lower() for c in chosen}
-    top = sorted(counts, key=lambda item: (-item["count"], item["value"]))
+    # Linear in the number of values, which may be many thousands (owners, tags).
+    top = heapq.nsmallest(FACET_OPTIONS, counts, key=lambda item: (-item["count"], item["value"]))
+    top += [item for item in counts if item["value"].lower() in wanted]
     options: dict[str, dict[str, Any]] = {}
     for item in top:
         key = item["value"].lower()
-        if len(options) < FACET_OPTIONS or key in wanted:
-            value = key if lower else item["value"]
-            options.setdefault(
-                key, {"value": value, "count": item["count"], "chosen": key in wanted}
-            )
+        value = key if lower else item["value"]
+        options.setdefault(key, {"value": value, "count": item["count"], "chosen": key in wanted})
     for value in chosen:
         options.setdefault(value.lower(), {"value": value, "count": 0, "chosen": True})
     return sorted(options.values(), key=lambda o: (not o["chosen"], -o["count"], o["value"]))
@@ -361,7 +361,7 @@ def _facet_options(
 def _facets(queries: Any, state: CatalogState, predicate: Any) -> list[dict[str, Any]]:
     out = []
     for facet in FACETS:
-        counts = queries.facets([facet.key], predicate(facet.param))[facet.key]
+        counts = queries.facets([facet.key], predicate(facet.param), recent=True)[facet.key]
         options = _facet_options(counts, list(state.values.get(facet.param, ())))
         if facet.param == "owners":
             for option in options:
@@ -375,6 +375,11 @@ def _facets(queries: Any, state: CatalogState, predicate: Any) -> list[dict[str,
             }
         )
     return out
+
+
+def _orphan_count(queries: Any, base: Predicate) -> int:
+    counts = queries.facets([ORPHAN_KEY], base, recent=True)[ORPHAN_KEY]
+    return sum(item["count"] for item in counts if item["value"].lower() == "true")
 
 
 def _flag_count(queries: Any, base: Predicate, flag: Predicate) -> int:

@@ -17,7 +17,12 @@ import orjson
 from sqlalchemy import Connection, Engine, text
 
 from greenroom.catalog.processing import store
-from greenroom.catalog.query.cache import GenerationCache, cache_key, catalog_generation
+from greenroom.catalog.query.cache import (
+    GenerationCache,
+    RecentAnswers,
+    cache_key,
+    catalog_generation,
+)
 from greenroom.catalog.query.cursors import decode_cursor, encode_cursor
 from greenroom.catalog.query.fields import project
 from greenroom.catalog.query.fulltext import text_matches
@@ -99,6 +104,7 @@ class EntityQueries:
         self._cache = GenerationCache()
         # Full-text results hold up to MAX_TEXT_MATCHES keys each: only a few are kept.
         self._text_cache = GenerationCache(size=16)
+        self._recent = RecentAnswers()
 
     @contextmanager
     def _read(self) -> Iterator[Connection]:
@@ -508,8 +514,15 @@ class EntityQueries:
 
     # --- facets and ancestry -----------------------------------------------------------------
 
-    def facets(self, names: Sequence[str], predicate: Predicate) -> dict[str, list[dict[str, Any]]]:
-        """Value counts per facet, keyed by the facet as requested (values keep their case)."""
+    def facets(
+        self, names: Sequence[str], predicate: Predicate, *, recent: bool = False
+    ) -> dict[str, list[dict[str, Any]]]:
+        """Value counts per facet, keyed by the facet as requested (values keep their case).
+
+        With `recent`, an answer from a generation or two ago may be served while the
+        current one is computed (see RecentAnswers); pages use it for their sidebars, the
+        API never. The lists are shared with later calls: callers must not change them.
+        """
         if len(names) > MAX_FACETS:
             raise InputError(f"Too many facets, at most {MAX_FACETS} are allowed")
         out: dict[str, list[dict[str, Any]]] = {}
@@ -526,12 +539,28 @@ class EntityQueries:
                     statement += f" AND {sql.where(predicate, entity='f.entity_id')}"
                 statement += " GROUP BY coalesce(f.original_value, f.value)"
                 key = cache_key("facet", generation, statement, sql)
-                rows = self._cache.get_or_compute(
-                    key,
-                    lambda st=statement, p=sql.params: conn.execute(text(st), p).all(),
-                )
-                out[name] = [{"value": value, "count": count} for value, count in sorted(rows)]
+                if recent:
+                    out[name] = self._recent.get(
+                        key[:1] + key[2:],
+                        generation,
+                        lambda st=statement, p=sql.params: self._facet_counts(None, st, p),
+                    )
+                else:
+                    # The formatted list is what is cached: a facet may have many thousands
+                    # of values (owners at a million entities), too many to rebuild per call.
+                    out[name] = self._cache.get_or_compute(
+                        key, lambda st=statement, p=sql.params: self._facet_counts(conn, st, p)
+                    )
         return out
+
+    def _facet_counts(
+        self, conn: Connection | None, statement: str, params: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        if conn is None:  # computed in the background, on a connection of its own
+            with self._read() as own:
+                return self._facet_counts(own, statement, params)
+        rows = conn.execute(text(statement), params).all()
+        return [{"value": value, "count": count} for value, count in sorted(rows)]
 
     def ancestry(self, ref: str) -> tuple[str, list[tuple[bytes, list[str]]]] | None:
         """The entity and every entity that brought it in, each with its parents' refs."""
