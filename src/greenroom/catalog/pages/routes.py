@@ -333,7 +333,7 @@ def _columns(kind: str | None) -> list[str]:
         return ["name", "title", "type", "description"]
     if kind is None:
         return ["name", "kind", "owner", "type", "lifecycle", "description"]
-    return ["name", "system", "owner", "type", "lifecycle", "description", "tags"]
+    return ["name", "system", "owner", "type", "lifecycle", "description"]
 
 
 def _page_url(path: str, state: CatalogState, cursor: str | None) -> str | None:

@@ -51,6 +51,11 @@
       });
     }
 
+    // On narrow screens the filters start folded, so the results come first.
+    if (window.matchMedia("(max-width: 960px)").matches) {
+      document.querySelectorAll("details[data-collapse-narrow]").forEach(function (d) { d.open = false; });
+    }
+
     // Facet checkboxes and selects apply as soon as they change.
     document.querySelectorAll("form[data-autosubmit]").forEach(function (form) {
       form.addEventListener("change", function (event) {
