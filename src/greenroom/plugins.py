@@ -14,7 +14,10 @@ from greenroom.errors import ConfigError
 ENTRY_POINT_GROUP = "greenroom.plugins"
 
 # Built-in behaviour ships as plugins through the same hooks third parties use.
-DEFAULT_PLUGINS: tuple[str, ...] = ("greenroom.catalog.default_plugin",)
+DEFAULT_PLUGINS: tuple[str, ...] = (
+    "greenroom.catalog.default_plugin",
+    "greenroom.org.default_plugin",
+)
 
 
 def make_plugin_manager(

@@ -80,6 +80,7 @@ class Pages:
             autoescape=select_autoescape(default=True, default_for_string=True),
             trim_blocks=True,
             lstrip_blocks=True,
+            extensions=["jinja2.ext.do"],
         )
         self.env.globals.update(
             static=self.static_url,
