@@ -17,6 +17,7 @@ ENTRY_POINT_GROUP = "greenroom.plugins"
 DEFAULT_PLUGINS: tuple[str, ...] = (
     "greenroom.catalog.default_plugin",
     "greenroom.org.default_plugin",
+    "greenroom.web.default_plugin",
 )
 
 

@@ -55,8 +55,10 @@ def api_routers(portal: Portal) -> list[ApiRouter]:
 def page_routers(portal: Portal) -> list[PageRouter]:
     from pathlib import Path
 
+    from greenroom.catalog.pages.admin import admin_pages
     from greenroom.catalog.pages.definition import definition_pages
     from greenroom.catalog.pages.graph import graph_pages
+    from greenroom.catalog.pages.register import register_pages
     from greenroom.catalog.pages.routes import catalog_pages
     from greenroom.web.pages import PageRouter
 
@@ -65,6 +67,8 @@ def page_routers(portal: Portal) -> list[PageRouter]:
         PageRouter(catalog_pages(portal), templates=templates),
         PageRouter(graph_pages(portal)),
         PageRouter(definition_pages(portal)),
+        PageRouter(register_pages(portal)),
+        PageRouter(admin_pages(portal)),
     ]
 
 
@@ -77,6 +81,7 @@ def nav_items(portal: Portal) -> list[NavItem]:
         NavItem("Catalog", "/catalog", "catalog", order=10),
         NavItem("APIs", "/api-docs", "api", order=20),
         NavItem("Graph", "/catalog-graph", "graph", order=25),
+        NavItem("Admin", "/admin", "edit", order=90),
     ]
 
 

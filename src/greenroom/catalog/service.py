@@ -122,12 +122,19 @@ class CatalogService:
             return conn.execute(select(func.count()).select_from(final_entities)).scalar_one()
 
     def processing_errors(
-        self, refs: Iterable[str] | None = None, *, limit: int | None = None
+        self,
+        refs: Iterable[str] | None = None,
+        *,
+        limit: int | None = None,
+        after: str | None = None,
     ) -> list[tuple[str, list[dict[str, Any]]]]:
-        """Entities whose last processing reported errors (all, or those in `refs`), by ref."""
+        """Entities whose last processing reported errors (all, or those in `refs`), by ref;
+        with `after`, only refs sorting after it (the next page of a list of `limit`)."""
         query = select(refresh_state.c.entity_ref, refresh_state.c.errors).where(
             refresh_state.c.errors.is_not(None)
         )
+        if after is not None:
+            query = query.where(refresh_state.c.entity_ref > after)
         if limit is not None:
             query = query.order_by(refresh_state.c.entity_ref).limit(limit)
         with self.db.connect() as conn:
@@ -138,6 +145,12 @@ class CatalogService:
                 for part in chunks(sorted({r.lower() for r in refs})):
                     rows += conn.execute(query.where(refresh_state.c.entity_ref.in_(part))).all()
         return [(ref, loads(errors)) for ref, errors in sorted(rows, key=lambda row: row[0])]
+
+    def processing_error_count(self) -> int:
+        """How many entities' last processing reported errors (a partial index counts them)."""
+        query = select(func.count()).where(refresh_state.c.errors.is_not(None))
+        with self.db.connect() as conn:
+            return conn.execute(query).scalar_one()
 
     def descendants(self, ref: str) -> set[str]:
         """Every entity `ref` brought in, directly or through the entities it brought in.

@@ -36,9 +36,10 @@ from greenroom.catalog.query.service import (
     Order,
     QueryRequest,
 )
+from greenroom.catalog.registration import check_location_type, check_writable
 from greenroom.catalog.service import CatalogService
 from greenroom.config import Config
-from greenroom.errors import ConflictError, InputError, NotAllowedError, NotFoundError
+from greenroom.errors import ConflictError, InputError, NotFoundError
 from greenroom.permissions import (
     CATALOG_ENTITY_DELETE,
     CATALOG_ENTITY_READ,
@@ -479,15 +480,10 @@ def catalog_router(service: CatalogService, config: Config) -> APIRouter:
         onConflict: Annotated[str | None, Query(pattern="^(refresh|reject)$")] = None,
     ) -> Response:
         """Register a location (processed in the background), or with dryRun, process it now."""
-        allowed = config.catalog.allowed_location_types
-        if body.type not in allowed:
-            raise InputError(
-                f"Registered locations must be of an allowed type {orjson.dumps(allowed).decode()}"
-            )
+        check_location_type(config, body.type)
         if dryRun:
             return _dry_run(service, body.type, body.target)
-        if config.catalog.readonly:
-            raise NotAllowedError("This operation not allowed in readonly mode")
+        check_writable(config)
         existing = service.locations.find(body.type, body.target)
         if existing is not None:
             strategy = onConflict or config.catalog.default_location_conflict_strategy
@@ -538,10 +534,8 @@ def catalog_router(service: CatalogService, config: Config) -> APIRouter:
         responses={200: {"model": models.Location, "description": "The changed location"}},
     )
     def update_location(id: str, body: models.LocationUpdate) -> Response:
-        if config.catalog.readonly:
-            raise NotAllowedError("This operation not allowed in readonly mode")
-        if body.type not in config.catalog.allowed_location_types:
-            raise InputError(f"Location type {body.type} is not allowed")
+        check_writable(config)
+        check_location_type(config, body.type)
         location = service.locations.update(id, body.type, body.target)
         if location is None:
             raise NotFoundError(f"Found no location with ID {id}")
@@ -550,8 +544,7 @@ def catalog_router(service: CatalogService, config: Config) -> APIRouter:
 
     @route("DELETE", "/locations/{id}", CATALOG_LOCATION_DELETE, status_code=204)
     def delete_location(id: str) -> Response:
-        if config.catalog.readonly:
-            raise NotAllowedError("This operation not allowed in readonly mode")
+        check_writable(config)
         if not service.remove_location(id):
             raise NotFoundError(f"Found no location with ID {id}")
         return Response(status_code=204)
