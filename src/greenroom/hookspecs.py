@@ -14,11 +14,11 @@ import pluggy
 
 if TYPE_CHECKING:
     from greenroom.catalog.model.kinds import KindDefinition
+    from greenroom.catalog.pages.tabs import EntityTab
     from greenroom.catalog.processing.types import EntityProcessor, EntityProvider
     from greenroom.config import Config
     from greenroom.portal import Portal
     from greenroom.web.apis import ApiRouter
-    from greenroom.catalog.pages.tabs import EntityTab
     from greenroom.web.pages import NavItem, PageRouter
 
 PROJECT = "greenroom"
