@@ -2402,4 +2402,3 @@ def test_unknown_query_parameter_is_refused(
     assert response.status_code == 400
     name = path.split("?")[1].split("=")[0]
     assert response.json()["error"]["message"] == f"Unknown query parameter '{name}'"
-
