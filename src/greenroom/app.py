@@ -17,6 +17,7 @@ from greenroom.portal import Portal
 from greenroom.web.apis import ApiMount, api_app
 from greenroom.web.errors import install_error_handlers
 from greenroom.web.pages import STATIC_DIR, STATIC_PREFIX, CachedStatic, PageCompression, Pages
+from greenroom.web.timing import ServerTiming
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +68,7 @@ def create_app(portal: Portal, *, run_workers: bool = True, worker_count: int = 
     for page_router in page_routers:
         app.include_router(page_router.router, include_in_schema=False)
     app.add_middleware(PageCompression)
+    app.add_middleware(ServerTiming)  # outermost: the time includes compression
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> JSONResponse:

@@ -127,6 +127,8 @@ def highlight(
         out = _pygments_highlight(text, lexer, formatter)
     except Exception:  # a lexer bug must not lose the definition: show it plain
         out = f'<div class="{CSS_CLASS}"><pre>{html.escape(text)}</pre></div>'
+    # tabindex: the block scrolls, so keyboard users must be able to focus it (WCAG 2.1.1).
+    out = out.replace("<pre>", '<pre tabindex="0">', 1)
     return out.replace(f'<div class="{CSS_CLASS}">', f'<div class="{CSS_CLASS}">{note}', 1)
 
 

@@ -58,7 +58,7 @@ def render_svg(
 
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="gr-graph" viewBox="0 0 {width} {height}"'
-        f' width="{width}" height="{height}" role="img" aria-labelledby="{title_id} {desc_id}">',
+        f' width="{width}" height="{height}" role="group" aria-labelledby="{title_id} {desc_id}">',
         f'<title id="{title_id}">{_escape(f"Relations of {_display(root)}")}</title>',
         f'<desc id="{desc_id}">{_escape(_description(hood))}</desc>',
         # One arrowhead for every edge; auto orientation follows each curve's end.
