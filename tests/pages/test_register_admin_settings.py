@@ -526,3 +526,24 @@ def test_new_pages_share_the_layout(demo: Demo) -> None:
     nav = demo.client.get("/").text
     assert '<a class="nav-item" href="/admin"' in nav
     assert 'href="/admin" aria-current="page"' in demo.client.get("/admin/errors").text
+
+
+def test_a_bad_document_in_the_registered_file_itself_does_not_stop_the_import(
+    database_url: str, tmp_path: Path
+) -> None:
+    target = tmp_path / "catalog-info.yaml"
+    target.write_text(
+        "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: fine\n"
+        "spec:\n  type: service\n  lifecycle: production\n  owner: team-a\n---\n"
+        "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: Not Fine!\n"
+        "spec:\n  type: service\n  lifecycle: production\n  owner: team-a\n"
+    )
+    with site(database_url, tmp_path, allowedLocationTypes=["url", "file"]) as (_, client):
+        data = analyze(client, str(target)).json()
+        assert data["location_errors"] == []
+        [error] = data["errors"]
+        assert error["line"] == 13 and error["field"] == "metadata.name"
+        assert data["can_import"] is True
+        # A file that is not there is the location's own error: nothing to import.
+        missing = analyze(client, str(tmp_path / "nope.yaml")).json()
+        assert missing["location_errors"] and missing["can_import"] is False

@@ -102,8 +102,11 @@ def register_pages(portal: Any) -> APIRouter:
                 }
             )
         errors = [error_data(error) for error in result.errors]
-        location_errors = [e for e in errors if e["file"] == location_ref]
-        other_errors = [e for e in errors if e["file"] != location_ref]
+        # An error with a line is about one document in the file: the good ones still
+        # flow, so it does not stop the import. One without is about the location itself
+        # (missing, unreachable, not allowed), which nothing can be imported from.
+        location_errors = [e for e in errors if e["file"] == location_ref and e["line"] is None]
+        other_errors = [e for e in errors if e not in location_errors]
         existing_location = catalog.locations.find(type_, resolved)
         data = {
             **base(form_target(type_, resolved)),
