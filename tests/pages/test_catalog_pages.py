@@ -250,3 +250,24 @@ def test_api_explorer_lists_only_apis_with_their_facets(demo: Demo) -> None:
     page = demo.client.get("/api-docs?filters[type]=openapi")
     assert 'action="/api-docs"' in page.text and 'id="filter-kind"' not in page.text
     assert all(url.startswith("/api-docs?") for url in data["sort_urls"].values())
+
+
+def test_an_unexpected_error_is_a_500_page_in_the_portals_look(demo: Demo) -> None:
+    from fastapi.testclient import TestClient
+
+    from greenroom.app import create_app
+
+    app = create_app(demo.portal, run_workers=False)
+
+    @app.get("/boom")
+    def boom() -> None:
+        raise RuntimeError("secret internals")
+
+    client = TestClient(app, raise_server_exceptions=False)
+    page = client.get("/boom")
+    assert page.status_code == 500
+    assert page.headers["content-type"].startswith("text/html")
+    assert "Something went wrong" in page.text and 'class="sidebar"' in page.text
+    assert "secret internals" not in page.text
+    twin = client.get("/boom?format=json")
+    assert twin.status_code == 500 and twin.json()["error"]["message"] == "Internal server error"
