@@ -42,12 +42,7 @@ WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 VIEWPORT = {"width": 1280, "height": 800}
 # Violations known and reported, by page path and axe rule: the test is an expected
 # failure while they are there, and fails once they are gone so the entry is removed.
-KNOWN_VIOLATIONS: dict[str, dict[str, str]] = {
-    "/org": {
-        "nested-interactive": "the groups tree puts links inside <summary> (a control); "
-        "the disclosure toggle and the group link need to be separate elements",
-    },
-}
+KNOWN_VIOLATIONS: dict[str, dict[str, str]] = {}
 # resultTypes: details of the violations only, which halves the time of a run.
 AXE_RUN = """tags => axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})
   .then(result =>
