@@ -525,10 +525,19 @@ class EntityQueries:
         """
         if len(names) > MAX_FACETS:
             raise InputError(f"Too many facets, at most {MAX_FACETS} are allowed")
-        out: dict[str, list[dict[str, Any]]] = {}
+        unique = list(dict.fromkeys(names))
+        counts = self.facet_counts([(name, predicate) for name in unique], recent=recent)
+        return dict(zip(unique, counts, strict=True))
+
+    def facet_counts(
+        self, requests: Sequence[tuple[str, Predicate]], *, recent: bool = False
+    ) -> list[list[dict[str, Any]]]:
+        """`facets` for several (facet, predicate) pairs on one connection: a page's
+        sidebar counts each facet under the other facets' filters."""
+        out: list[list[dict[str, Any]]] = []
         with self._read() as conn:
             generation = catalog_generation(conn)
-            for name in dict.fromkeys(names):
+            for name, predicate in requests:
                 sql = self._sql()
                 # `f`, not `s`: the filter's own subqueries use `s` and would shadow it.
                 statement = (
@@ -540,16 +549,21 @@ class EntityQueries:
                 statement += " GROUP BY coalesce(f.original_value, f.value)"
                 key = cache_key("facet", generation, statement, sql)
                 if recent:
-                    out[name] = self._recent.get(
-                        key[:1] + key[2:],
-                        generation,
-                        lambda st=statement, p=sql.params: self._facet_counts(None, st, p),
+                    out.append(
+                        self._recent.get(
+                            key[:1] + key[2:],
+                            generation,
+                            lambda st=statement, p=sql.params: self._facet_counts(None, st, p),
+                        )
                     )
                 else:
                     # The formatted list is what is cached: a facet may have many thousands
                     # of values (owners at a million entities), too many to rebuild per call.
-                    out[name] = self._cache.get_or_compute(
-                        key, lambda st=statement, p=sql.params: self._facet_counts(conn, st, p)
+                    out.append(
+                        self._cache.get_or_compute(
+                            key,
+                            lambda st=statement, p=sql.params: self._facet_counts(conn, st, p),
+                        )
                     )
         return out
 
