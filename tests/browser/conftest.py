@@ -101,7 +101,9 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _start(folder: Path) -> Server:
+def _start(folder: Path, *args: str) -> Server:
+    """`greenroom serve ARGS` (the demo by default) on a free port, once it answers."""
+    args = args or ("--demo",)
     env = {**os.environ, "GREENROOM_DATA_DIR": str(folder / "data")}
     for name in ("GREENROOM_CONFIG", "GREENROOM_DATABASE_URL"):
         env.pop(name, None)  # the demo on its own SQLite file, whatever the shell says
@@ -115,7 +117,7 @@ def _start(folder: Path) -> Server:
                     "-m",
                     "greenroom",
                     "serve",
-                    "--demo",
+                    *args,
                     "--host",
                     "127.0.0.1",
                     "--port",

@@ -6,20 +6,15 @@ empty catalog), so the shared demo server's catalog stays as the other tests exp
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import textwrap
 import time
 from collections.abc import Iterator
-from contextlib import suppress
 from pathlib import Path
 
-import httpx
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import Browsing, Server, _stop, free_port, screenshot
+from .conftest import Browsing, Server, _start, _stop, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -83,44 +78,8 @@ def registering_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tup
             """
         )
     )
-    (folder / "greenroom.yaml").write_text(
-        "catalog:\n  allowedLocationTypes: [url, file]\n"
-    )
-    env = {**os.environ, "GREENROOM_DATA_DIR": str(folder / "data")}
-    for name in ("GREENROOM_CONFIG", "GREENROOM_DATABASE_URL"):
-        env.pop(name, None)
-    port = free_port()
-    log = folder / "serve.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "greenroom",
-                "serve",
-                "-c",
-                str(folder / "greenroom.yaml"),
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-            ],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            env=env,
-            cwd=folder,
-        )
-    server = Server(f"http://127.0.0.1:{port}", process, log)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        with suppress(httpx.HTTPError):
-            if server.get("/healthz").status_code == 200:
-                break
-        time.sleep(0.1)
-    else:
-        _stop(server)
-        pytest.fail(f"greenroom serve did not start:\n{server.log_tail()}", pytrace=False)
+    (folder / "greenroom.yaml").write_text("catalog:\n  allowedLocationTypes: [url, file]\n")
+    server = _start(folder, "-c", str(folder / "greenroom.yaml"))
     yield server, catalog
     _stop(server)
 
