@@ -90,7 +90,7 @@ def entity_tabs(portal: Portal) -> list[EntityTab]:
     from greenroom.catalog.pages.definition import definition_tab
     from greenroom.catalog.pages.graph import graph_tab
     from greenroom.catalog.pages.inspect import inspect_tab
-    from greenroom.catalog.pages.routes import overview_data
+    from greenroom.catalog.pages.overview import overview_data
     from greenroom.catalog.pages.tabs import EntityFilter, EntityTab
 
     return [

@@ -18,6 +18,7 @@ from urllib.parse import quote
 import orjson
 from fastapi import APIRouter, Depends, Request, Response
 
+from greenroom.catalog.model import entity_ref_of
 from greenroom.catalog.model.refs import RefError, parse_entity_ref, stringify_entity_ref
 from greenroom.catalog.pages import views
 from greenroom.catalog.pages.filters import MAX_VALUES_PER_FACET, TEXT_FIELDS
@@ -97,12 +98,12 @@ def _relations(entity: dict[str, Any], type_: str, kind: str | None = None) -> l
 
 def _load(queries: EntityQueries, refs: list[str]) -> dict[str, dict[str, Any]]:
     found = (orjson.loads(body) for body in queries.by_refs(refs) if body is not None)
-    return {views.ref_of(entity): entity for entity in found}
+    return {entity_ref_of(entity): entity for entity in found}
 
 
 def group_item(entity: dict[str, Any]) -> dict[str, Any]:
     """A group as lists show it: its link, display name, type and direct member count."""
-    ref = views.ref_of(entity)
+    ref = entity_ref_of(entity)
     return {
         "ref": ref,
         "url": views.entity_url(ref),
@@ -115,7 +116,7 @@ def group_item(entity: dict[str, Any]) -> dict[str, Any]:
 
 def person_item(entity: dict[str, Any]) -> dict[str, Any]:
     """A user as member lists show them: link, display name and email."""
-    ref = views.ref_of(entity)
+    ref = entity_ref_of(entity)
     return {
         "ref": ref,
         "url": views.entity_url(ref),
@@ -132,7 +133,7 @@ def _missing(ref: str) -> dict[str, Any]:
 def descendants(queries: EntityQueries, entity: dict[str, Any]) -> tuple[list[str], bool]:
     """The refs of a group's sub-groups at any depth (at most AGGREGATE_GROUPS), and
     whether some were left out."""
-    seen = {views.ref_of(entity)}
+    seen = {entity_ref_of(entity)}
     found: list[str] = []
     frontier = [entity]
     while frontier:
@@ -273,7 +274,7 @@ class _Counts:
 
     def node(self, entity: dict[str, Any]) -> dict[str, Any]:
         """A group as the tree draws it; `children` are filled in by who draws it."""
-        ref = views.ref_of(entity)
+        ref = entity_ref_of(entity)
         sub_groups = self.children.get(ref, 0)
         return {
             "ref": ref,
@@ -329,7 +330,7 @@ def _attach(
     by_ref = {node["ref"]: node for node in frontier}
     added: list[dict[str, Any]] = []
     for entity in entities:
-        ref = views.ref_of(entity)
+        ref = entity_ref_of(entity)
         if ref in drawn:
             continue
         for parent in _relations(entity, "childOf"):
@@ -470,9 +471,9 @@ def _top(queries: EntityQueries, counts: _Counts, page: int) -> dict[str, Any]:
         entities += _entities(found.items)
     drawn: set[str] = set()
     tree: list[dict[str, Any]] = []
-    for entity in sorted(entities, key=lambda e: (_name(e), views.ref_of(e))):
-        if views.ref_of(entity) not in drawn:
-            drawn.add(views.ref_of(entity))
+    for entity in sorted(entities, key=lambda e: (_name(e), entity_ref_of(e))):
+        if entity_ref_of(entity) not in drawn:
+            drawn.add(entity_ref_of(entity))
             tree.append(counts.node(entity))
     _expand(queries, counts, tree, drawn, TREE_LEVELS - 1)
     return {**pager, "tier_total": roots, "tree": tree}
@@ -526,7 +527,7 @@ def _crumb(ref: str, entity: dict[str, Any] | None) -> dict[str, Any]:
 def _ancestors(queries: EntityQueries, entity: dict[str, Any]) -> tuple[list[dict[str, Any]], bool]:
     """The groups above `entity`, the top first (its first parent at each level; one
     query a level, at most ANCESTOR_LEVELS), and whether the path was cut short."""
-    seen = {views.ref_of(entity)}
+    seen = {entity_ref_of(entity)}
     path: list[dict[str, Any]] = []
     current: dict[str, Any] | None = entity
     for _ in range(ANCESTOR_LEVELS):
@@ -551,7 +552,7 @@ def _matches(queries: EntityQueries, counts: _Counts, term: str) -> dict[str, An
             limit=MATCHES_SHOWN,
         )
     )
-    groups = {views.ref_of(e): e for e in _entities(page.items)}
+    groups = {entity_ref_of(e): e for e in _entities(page.items)}
     matched = set(groups)
     newest = list(groups.values())
     for _ in range(ANCESTOR_LEVELS):  # one query a level brings in every match's parents
@@ -607,7 +608,7 @@ def _order(nodes: dict[str, dict[str, Any]]) -> Callable[[str], tuple[str, str]]
 def members_tab(portal: Any, request: Request, entity: dict[str, Any]) -> dict[str, Any]:
     """The group's profile, parent, sub-groups and a page of its members."""
     queries: EntityQueries = portal.catalog.queries
-    ref = views.ref_of(entity)
+    ref = entity_ref_of(entity)
     base = views.entity_url(ref) + "/members"
     aggregate = _aggregate(request, default=False)
     parent_ref = next(iter(_relations(entity, "childOf")), None)
@@ -678,7 +679,7 @@ def ownership_tab(portal: Any, request: Request, entity: dict[str, Any]) -> dict
     """What the entity owns by kind and type, directly or with its sub-groups (a group)
     or its groups (a user), and the first few owned entities."""
     queries: EntityQueries = portal.catalog.queries
-    ref = views.ref_of(entity)
+    ref = entity_ref_of(entity)
     base = views.entity_url(ref) + "/ownership"
     is_user = ref.startswith("user:")
     # Backstage's user page counts what the user's teams own too; a group's its own.

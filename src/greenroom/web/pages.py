@@ -9,7 +9,7 @@ same calls, and templates never reach for anything the JSON does not show.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -194,6 +194,3 @@ class PageCompression:
             await self.gzip(scope, receive, send)
         else:
             await self.app(scope, receive, send)
-
-
-ErrorPage = Callable[[Request, int, str], Response]

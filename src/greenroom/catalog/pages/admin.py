@@ -16,6 +16,7 @@ import orjson
 from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import RedirectResponse
 
+from greenroom.catalog.model import entity_ref_of
 from greenroom.catalog.pages import views
 from greenroom.catalog.pages.filters import ORPHAN_KEY
 from greenroom.catalog.pages.register import error_json_data
@@ -277,7 +278,7 @@ def admin_pages(portal: Any) -> APIRouter:
         annotations = (entity.get("metadata") or {}).get("annotations") or {}
         if str(annotations.get(ORPHAN_ANNOTATION, "")).lower() != "true":
             # Its location would bring it straight back: remove it there instead.
-            raise InputError(f"{views.ref_of(entity)} is not an orphan")
+            raise InputError(f"{entity_ref_of(entity)} is not an orphan")
         return entity
 
     @router.get(PATH + "/orphans/{uid}/delete")
@@ -285,7 +286,7 @@ def admin_pages(portal: Any) -> APIRouter:
         request: Request, uid: str, identity: Identity = Depends(require(CATALOG_ENTITY_DELETE))
     ) -> Response:
         entity = orphan_or_404(uid)
-        ref = views.ref_of(entity)
+        ref = entity_ref_of(entity)
         data = {
             "confirm": {
                 "what": views.display_ref(ref),
@@ -314,7 +315,7 @@ def admin_pages(portal: Any) -> APIRouter:
         entity = orphan_or_404(uid)
         if not catalog.engine.delete_entity(uid):
             raise NotFoundError(f"No entity with uid {uid}")
-        what = views.display_ref(views.ref_of(entity))
+        what = views.display_ref(entity_ref_of(entity))
         return back(request, PATH + "/orphans", "entity-deleted", what, back_to)
 
     return router

@@ -12,6 +12,7 @@ import orjson
 from fastapi import APIRouter, Depends, Request, Response
 
 from greenroom.catalog.graph import RELATION_PAIRS, layout_graph, neighbourhood, render_svg
+from greenroom.catalog.model import entity_ref_of
 from greenroom.catalog.model.refs import RefError, parse_entity_ref
 from greenroom.catalog.pages import views
 from greenroom.catalog.query.service import EntityQueries
@@ -51,7 +52,7 @@ def graph_data(queries: EntityQueries, root: str, request: Request) -> dict[str,
 
     def fetch(refs: list[str]) -> dict[str, dict[str, Any]]:
         found = (orjson.loads(body) for body in queries.by_refs(refs) if body is not None)
-        return {views.ref_of(entity): entity for entity in found}
+        return {entity_ref_of(entity): entity for entity in found}
 
     hood = neighbourhood(root, fetch, depth=depth, relation_types=types, max_nodes=MAX_NODES)
     svg = render_svg(hood, layout_graph(hood), href=lambda node: views.entity_url(node.ref))
@@ -78,7 +79,7 @@ def graph_data(queries: EntityQueries, root: str, request: Request) -> dict[str,
 
 
 def graph_tab(portal: Any, request: Request, entity: dict[str, Any]) -> dict[str, Any]:
-    return graph_data(portal.catalog.queries, views.ref_of(entity), request)
+    return graph_data(portal.catalog.queries, entity_ref_of(entity), request)
 
 
 def graph_pages(portal: Any) -> APIRouter:

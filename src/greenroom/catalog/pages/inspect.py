@@ -10,6 +10,7 @@ import yaml
 from fastapi import Request
 
 from greenroom.catalog.apidocs import highlight
+from greenroom.catalog.model import entity_ref_of
 from greenroom.catalog.pages import views
 from greenroom.catalog.pages.definition import code_css_url
 
@@ -22,13 +23,13 @@ def inspect_tab(portal: Any, request: Request, entity: dict[str, Any]) -> dict[s
         source = orjson.dumps(entity, option=orjson.OPT_INDENT_2).decode()
     else:
         source = yaml.dump(entity, Dumper=_SafeDumper, sort_keys=False, allow_unicode=True)
-    ref = views.ref_of(entity)
+    ref = entity_ref_of(entity)
     ancestry = portal.catalog.queries.ancestry(ref)
     chain = []
     for body, parents in ancestry[1] if ancestry else []:
         item = orjson.loads(body)
         chain.append(
-            {**views.ref_link(views.ref_of(item)), "parents": [views.ref_link(p) for p in parents]}
+            {**views.ref_link(entity_ref_of(item)), "parents": [views.ref_link(p) for p in parents]}
         )
     status = entity.get("status") if isinstance(entity.get("status"), dict) else {}
     return {

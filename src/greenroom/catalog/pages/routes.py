@@ -14,6 +14,7 @@ import orjson
 from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import RedirectResponse
 
+from greenroom.catalog.model import entity_ref_of
 from greenroom.catalog.model.refs import RefError, parse_entity_ref
 from greenroom.catalog.pages import views
 from greenroom.catalog.pages.filters import (
@@ -41,8 +42,8 @@ from greenroom.web.pages import check_same_origin, pages_of, query_url, wants_js
 
 # Stars are the user's own data, not the catalog's; reading entities is what they need.
 STAR_WRITE = Permission("catalog.entity.star", "update")
+STARRED_SHOWN = 20  # starred entities listed on home
 FACET_OPTIONS = 20  # values listed per facet, by count (chosen ones are always listed)
-CARD_ITEMS = 20  # related entities listed per card; the rest are a link away
 
 
 def catalog_pages(portal: Any) -> APIRouter:
@@ -75,7 +76,7 @@ def catalog_pages(portal: Any) -> APIRouter:
                 for item in sorted(kinds, key=lambda item: -item["count"])
             ],
             "total": sum(item["count"] for item in kinds),
-            "starred": [views.summary(e) for e in entities(starred_refs[:CARD_ITEMS])],
+            "starred": [views.summary(e) for e in entities(starred_refs[:STARRED_SHOWN])],
             "recent": [views.summary(e) for e in catalog.recently_changed(10)],
             "errors": [
                 {
@@ -254,52 +255,6 @@ def catalog_pages(portal: Any) -> APIRouter:
     return router
 
 
-def overview_data(portal: Any, request: Request, entity: dict[str, Any]) -> dict[str, Any]:
-    """The overview tab: the about card and one card per kind of relation."""
-    queries = portal.catalog.queries
-    grouped = views.relation_refs(entity)
-    shown = sorted({ref for refs in grouped.values() for ref in refs[:CARD_ITEMS]})
-    found = {
-        views.ref_of(e): e
-        for e in (orjson.loads(b) for b in queries.by_refs(shown) if b is not None)
-    }
-    ref = views.ref_of(entity)
-    cards = []
-    for type_, heading in views.RELATION_CARDS:
-        refs = grouped.get(type_)
-        if not refs:
-            continue
-        items = []
-        for target in refs[:CARD_ITEMS]:
-            related = found.get(target)
-            item = (
-                views.summary(related) if related else {**views.ref_link(target), "missing": True}
-            )
-            items.append(item)
-        more_url = None
-        if len(refs) > CARD_ITEMS and type_ == "ownerOf":
-            more_url = query_url("/catalog", [("filters[kind]", "all"), ("filters[owners]", ref)])
-        cards.append(
-            {
-                "type": type_,
-                "title": heading,
-                "entities": items,
-                "total": len(refs),
-                "more_url": more_url,
-            }
-        )
-    spec = entity.get("spec") if isinstance(entity.get("spec"), dict) else {}
-    profile = spec.get("profile") if isinstance(spec.get("profile"), dict) else {}
-    domain = next((r for r in grouped.get("partOf", []) if r.startswith("domain:")), None)
-    return {
-        "links": views.links(entity),
-        "source_links": views.source_links(entity),
-        "domain": views.ref_link(domain, context_kind="domain") if domain else None,
-        "email": profile.get("email") if isinstance(profile.get("email"), str) else None,
-        "cards": cards,
-    }
-
-
 def _single_match(catalog: CatalogService, term: str) -> str | None:
     """The ref of the one entity the term names (a ref, or a name unique across kinds)."""
     if ":" in term or "/" in term:
@@ -315,7 +270,7 @@ def _single_match(catalog: CatalogService, term: str) -> str | None:
     )
     if len(page.items) != 1:
         return None
-    return views.ref_of(orjson.loads(page.items[0]))
+    return entity_ref_of(orjson.loads(page.items[0]))
 
 
 def _columns(kind: str | None) -> list[str]:

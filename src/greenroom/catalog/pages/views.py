@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from greenroom.catalog.model.refs import RefError, parse_entity_ref
+from greenroom.catalog.model.refs import RefError, entity_ref_of, parse_entity_ref
 
 # Relation types as the cards of the entity page group them, with their headings.
 RELATION_CARDS: tuple[tuple[str, str], ...] = (
@@ -35,11 +35,6 @@ def entity_url(ref: str) -> str:
     kind, _, rest = ref.partition(":")
     namespace, _, name = rest.partition("/")
     return "/catalog/" + "/".join(quote(part, safe="") for part in (namespace, kind.lower(), name))
-
-
-def ref_of(entity: dict[str, Any]) -> str:
-    metadata = entity.get("metadata") or {}
-    return f"{entity.get('kind', '')}:{metadata.get('namespace') or 'default'}/{metadata.get('name', '')}".lower()
 
 
 def display_ref(ref: str, *, context_kind: str | None = None) -> str:
@@ -76,7 +71,7 @@ def summary(entity: dict[str, Any]) -> dict[str, Any]:
     """What a table row or a list item shows of an entity."""
     metadata = entity.get("metadata") or {}
     spec = entity.get("spec") if isinstance(entity.get("spec"), dict) else {}
-    ref = ref_of(entity)
+    ref = entity_ref_of(entity)
     owner = _relation_target(entity, "ownedBy") or (
         spec.get("owner") if isinstance(spec.get("owner"), str) else None
     )
