@@ -6,8 +6,11 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import Engine, text
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, text
 
+from greenroom.db import deferred_indexes
 from greenroom.db.engine import is_postgres
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -22,6 +25,12 @@ def alembic_config(connection=None) -> AlembicConfig:  # type: ignore[no-untyped
     return cfg
 
 
+def _pending_migrations(connection: Connection, config: AlembicConfig) -> bool:
+    current = MigrationContext.configure(connection).get_current_revision()
+    connection.rollback()
+    return current != ScriptDirectory.from_config(config).get_current_head()
+
+
 def upgrade(engine: Engine) -> None:
     """Apply pending migrations. Safe when several processes start at once."""
     with engine.connect() as connection:
@@ -31,7 +40,14 @@ def upgrade(engine: Engine) -> None:
             connection.execute(text("SELECT pg_advisory_lock(:id)"), {"id": _ADVISORY_LOCK_ID})
             connection.commit()
         try:
-            command.upgrade(alembic_config(connection), "head")
+            config = alembic_config(connection)
+            if _pending_migrations(connection, config):
+                # Migrations expect the indexes they created, even those a bulk load set
+                # aside. Only then: a worker starting in the middle of a load must not
+                # build them before the load is done.
+                with connection.begin():
+                    deferred_indexes.restore(connection)
+            command.upgrade(config, "head")
             connection.commit()
         finally:
             if is_postgres(engine):

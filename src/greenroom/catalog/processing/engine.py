@@ -37,6 +37,7 @@ from greenroom.catalog.processing.stitching import stitch_entity, unstitch
 from greenroom.catalog.processing.types import DeferredEntity, EntityProvider, ProcessingEnvironment
 from greenroom.catalog.reading import Readers, ReadingPolicy
 from greenroom.config import Config
+from greenroom.db import deferred_indexes
 from greenroom.db.transactions import write_transaction
 from greenroom.errors import ConflictError, GreenroomError, InputError
 from greenroom.jsonutil import dumps, loads, sha1_hex
@@ -45,6 +46,8 @@ from greenroom.plugins import collect
 log = logging.getLogger(__name__)
 
 _DEADLOCK_RETRIES = 5
+# Deleting an entity's search rows finds them by this index: it stays during bulk loads.
+_SEARCH_INDEXES_KEPT_WHILE_LOADING = ("search_entity_idx",)
 
 
 def make_readers(config: Config) -> Readers:
@@ -162,6 +165,10 @@ class CatalogEngine:
         self.on_changes: list[Callable[[], None]] = []
         # Statistics are refreshed each time this process has doubled what it wrote.
         self._changed_at_analyze = 0
+        # A first load of at least this many entities sets the search table's indexes
+        # aside until it is done (see `_consider_bulk_load`); 0 never does.
+        self.bulk_load_threshold = 20_000
+        self._watch_for_bulk_load = db.dialect.name == "postgresql"
 
     def _write(self, work: Callable[[Connection], Any]) -> Any:
         """Run `work` in a write transaction, again if the database chose it as a deadlock victim."""
@@ -259,6 +266,10 @@ class CatalogEngine:
                 row.unprocessed_hash, self.env
             )
             (skipped if same else todo).append(row)
+        if self._watch_for_bulk_load and any(
+            not r.entity_ref.startswith("location:") for r in todo
+        ):
+            self._consider_bulk_load()
         bodies: dict[int, str] = {}
         if todo:
             with self.db.connect() as conn:
@@ -286,8 +297,53 @@ class CatalogEngine:
         if self.stats.changed >= max(2000, 2 * self._changed_at_analyze):
             self._changed_at_analyze = self.stats.changed
             with write_transaction(self.db) as conn:
-                store.analyze(conn)
+                # Nothing plans with the search table's statistics while its indexes are
+                # set aside; they are gathered once the indexes are back.
+                store.analyze(conn, search=not deferred_indexes.pending(conn))
         return len(claimed)
+
+    def _consider_bulk_load(self) -> None:
+        """Set the search indexes aside when a large catalog comes into an (almost) empty one.
+
+        Maintaining them row by row is most of what the database does during such a load;
+        building them once it is done costs a third of that (`_restore_search_indexes`).
+        Locations are processed first, so when their entities come up for processing,
+        `refresh_state` already knows most of what is coming.
+        """
+        threshold = self.bulk_load_threshold
+
+        def work(conn: Connection) -> bool | None:
+            served = store.count_up_to(conn, "final_entities", threshold)
+            if served >= threshold:
+                return False
+            known = store.count_up_to(conn, "refresh_state", 10 * served + threshold)
+            if known - served < max(threshold, 9 * served):
+                return None  # not a large load, or not yet known to be one
+            names = deferred_indexes.set_aside(
+                conn, "search", keep=_SEARCH_INDEXES_KEPT_WHILE_LOADING
+            )
+            if names:
+                log.info(
+                    "bulk load of %d entities: search indexes set aside until it is done", known
+                )
+            return True
+
+        if threshold <= 0 or self._write(work) is not None:
+            # Decided for the life of this process: an established catalog stays one.
+            self._watch_for_bulk_load = False
+
+    def _restore_search_indexes(self) -> None:
+        """Build the indexes a bulk load set aside, if any; the caller knows the queue is empty."""
+        with self.db.connect() as conn:
+            if not deferred_indexes.pending(conn):
+                return
+        start = time.monotonic()
+        with write_transaction(self.db) as conn:
+            names = deferred_indexes.restore(conn)
+        if names:
+            with write_transaction(self.db) as conn:
+                store.analyze(conn)
+            log.info("search indexes built again in %.1f s", time.monotonic() - start)
 
     def _write_outcomes(
         self,
@@ -295,12 +351,12 @@ class CatalogEngine:
         outcomes: list[tuple[store.ClaimedEntity, Outcome]],
     ) -> None:
         now = time.time()
-        unchanged = [(r.id, r.unprocessed_hash) for r in skipped]
+        unchanged = list(skipped)
         results: list[dict[str, Any]] = []
         prepared: dict[int, tuple[store.ClaimedEntity, Outcome, list[store.Child]]] = {}
         for row, outcome in outcomes:
             if outcome.unchanged:
-                unchanged.append((row.id, row.unprocessed_hash))
+                unchanged.append(row)
                 continue
             children: list[store.Child] = []
             if outcome.ok:
@@ -321,7 +377,7 @@ class CatalogEngine:
                 self.stats.failed += 1
             result_hash = sha1_hex(signature)
             if result_hash == row.result_hash and outcome.input_hash == row.input_hash:
-                unchanged.append((row.id, row.unprocessed_hash))
+                unchanged.append(row)
                 continue
             prepared[row.id] = (row, outcome, children)
             results.append(
@@ -336,7 +392,12 @@ class CatalogEngine:
         self.stats.skipped += len(unchanged)
 
         def write(conn: Connection) -> bool:
-            store.schedule(conn, unchanged, self._next_due(now))
+            store.schedule(
+                conn, [(r.id, r.unprocessed_hash) for r in unchanged], self._next_due(now)
+            )
+            # Requests waiting for these entities' processing to stitch them (see
+            # `request_stitch`) are served by the stitcher instead.
+            store.hasten_stitches(conn, [r.entity_ref for r in unchanged], now)
             current = store.store_results(conn, results, self._next_due(now))
             # An entity processed for the first time has no old relations, children or
             # served form: the lookups for those are only made for the others.
@@ -408,7 +469,10 @@ class CatalogEngine:
             changes = self._stitch(conn, items, now)
             store.finish_stitching(conn, covered)
             store.request_stitch(
-                conn, touched - {i.ref for i in items}, due=now + self.stitch_delay
+                conn,
+                touched - {i.ref for i in items},
+                due=now + self.stitch_delay,
+                unless_processed_by=now + self.lease,
             )
             store.record_changes(conn, changes, now)
             return bool(changes)
@@ -447,11 +511,12 @@ class CatalogEngine:
         """
         if not items:
             return []
-        refs = [i.ref for i in items]
-        relations = store.relations_from(conn, refs)
-        parents = store.with_parents(conn, refs)
+        parents = store.with_parents(conn, [i.ref for i in items])
         served = store.final_rows(conn, [i.id for i in items if i.served_before])
-        failing = store.failing_children(conn, [r for r in refs if r.startswith("location:")])
+        # An entity never served, with nothing new to serve, only gets the orphan check.
+        live = [i.ref for i in items if i.processed is not None or i.id in served]
+        relations = store.relations_from(conn, live)
+        failing = store.failing_children(conn, [r for r in live if r.startswith("location:")])
         orphans: list[str] = []
         inserts: list[tuple[int, str, str, str, str]] = []
         updates: list[tuple[int, str, str]] = []
@@ -650,6 +715,7 @@ class CatalogEngine:
                     progress(self.stats.processed, due, waiting)
                 if not worked:
                     if not due and not waiting:
+                        self._restore_search_indexes()
                         return self.stats
                     # Work exists but another process holds it: its results may bring more.
                     time.sleep(0.1)
@@ -670,7 +736,19 @@ class CatalogEngine:
                 worked = 0
                 stop.wait(5)
             if not worked:
+                try:
+                    self._restore_when_idle()
+                except Exception:
+                    log.exception("building the search indexes failed; retrying")
                 stop.wait(idle_sleep)
+
+    def _restore_when_idle(self) -> None:
+        with self.db.connect() as conn:
+            if not deferred_indexes.pending(conn):
+                return
+            due, waiting = store.queue_sizes(conn, time.time(), self.lease)
+        if not due and not waiting:
+            self._restore_search_indexes()
 
 
 def _first_run(row: store.ClaimedEntity) -> bool:

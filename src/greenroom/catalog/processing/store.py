@@ -17,7 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from greenroom.catalog.processing.ranks import LOCATION_RANK, RANKS
 from greenroom.catalog.tables import stitch_queue
-from greenroom.db.bulk import bulk_insert, bulk_insert_new, bulk_update, chunks
+from greenroom.db.bulk import array_literal, bulk_insert, bulk_insert_new, bulk_update, chunks
 
 
 def _skip_locked(conn: Connection) -> str:
@@ -32,14 +32,19 @@ def _in(conn: Connection, sql: str, values: Iterable[Any], **params: Any) -> lis
     """
     out: list[Any] = []
     values = list(values)
+    if not values:
+        return out
     if conn.dialect.name == "postgresql":
-        stmt = text(sql.replace("IN :values", "= ANY(:values)"))
+        kind = "bigint" if isinstance(values[0], int) else "text"
+        stmt = text(sql.replace("IN :values", f"= ANY(CAST(:values AS {kind}[]))"))
         parts: Iterable[Sequence[Any]] = chunks(values, 10_000)
+        bind: Any = array_literal
     else:
         stmt = text(sql).bindparams(bindparam("values", expanding=True))
         parts = chunks(values)
+        bind = list
     for part in parts:
-        result = conn.execute(stmt, {"values": list(part), **params})
+        result = conn.execute(stmt, {"values": bind(part), **params})
         if result.returns_rows:
             out.extend(result.all())
     return out
@@ -125,8 +130,8 @@ def schedule(conn: Connection, rows: Sequence[tuple[int, str]], next_update_at: 
             ),
             {
                 "next": next_update_at,
-                "ids": [i for i, _ in sorted(rows)],
-                "hashes": [h for _, h in sorted(rows)],
+                "ids": array_literal([i for i, _ in sorted(rows)]),
+                "hashes": array_literal([h for _, h in sorted(rows)]),
             },
         )
         return
@@ -390,7 +395,11 @@ def make_due(conn: Connection, rows: Sequence[tuple[int, int]], now: float) -> N
                 " SELECT i, r, :now FROM unnest(CAST(:ids AS bigint[]), CAST(:ranks AS smallint[])) AS v(i, r) ORDER BY i"
                 " ON CONFLICT (id) DO UPDATE SET next_update_at = excluded.next_update_at"
             ),
-            {"now": now, "ids": [i for i, _ in rows], "ranks": [r for _, r in rows]},
+            {
+                "now": now,
+                "ids": array_literal([i for i, _ in rows]),
+                "ranks": array_literal([r for _, r in rows]),
+            },
         )
         return
     conn.execute(
@@ -480,27 +489,54 @@ def children_of(conn: Connection, refs: Iterable[str]) -> dict[str, set[str]]:
 # --- stitching ------------------------------------------------------------------------
 
 
-def request_stitch(conn: Connection, refs: Iterable[str], *, due: float) -> None:
-    """Queue refs for stitching; a new ticket tells a running stitcher to keep the row."""
-    rows = sorted(
-        ({"entity_ref": r, "next_stitch_at": due, "ticket": uuid.uuid4().hex} for r in set(refs)),
-        key=lambda r: r["entity_ref"],
-    )
-    if not rows:
+def request_stitch(
+    conn: Connection, refs: Iterable[str], *, due: float, unless_processed_by: float | None = None
+) -> None:
+    """Queue refs for stitching; a new ticket tells a running stitcher to keep the row.
+
+    With `unless_processed_by`, a ref that is itself due (or leased) for processing
+    is queued for then instead: its processing stitches it and takes the request
+    along, or if its input turns out unchanged, makes the request due at once
+    (`hasten_stitches`). On a first load, where an entity's relations mostly come
+    from entities processed before it, this spares stitching it before it exists.
+    """
+    refs = set(refs)
+    if not refs:
         return
+    later: set[str] = set()
+    if unless_processed_by is not None:
+        later = {
+            r
+            for (r,) in _in(
+                conn,
+                "SELECT r.entity_ref FROM refresh_state r JOIN refresh_schedule s ON s.id = r.id"
+                " WHERE s.next_update_at <= :until AND r.entity_ref IN :values",
+                refs,
+                until=unless_processed_by,
+            )
+        }
+    # Sorted, so concurrent workers lock rows in the same order and cannot deadlock.
+    rows = [
+        {
+            "entity_ref": r,
+            "next_stitch_at": unless_processed_by if r in later else due,
+            "ticket": uuid.uuid4().hex,
+        }
+        for r in sorted(refs)
+    ]
     if conn.dialect.name == "postgresql":
-        # Sorted, so concurrent workers lock rows in the same order and cannot deadlock.
         conn.execute(
             text(
                 "INSERT INTO stitch_queue (entity_ref, next_stitch_at, ticket)"
-                " SELECT r, :due, t FROM unnest(CAST(:refs AS text[]), CAST(:tickets AS text[])) AS u(r, t) ORDER BY r"
+                " SELECT r, d, t FROM unnest(CAST(:refs AS text[]), CAST(:dues AS double precision[]),"
+                " CAST(:tickets AS text[])) AS u(r, d, t) ORDER BY r"
                 " ON CONFLICT (entity_ref) DO UPDATE SET"
                 " next_stitch_at = least(stitch_queue.next_stitch_at, excluded.next_stitch_at), ticket = excluded.ticket"
             ),
             {
-                "due": due,
-                "refs": [r["entity_ref"] for r in rows],
-                "tickets": [r["ticket"] for r in rows],
+                "refs": array_literal([r["entity_ref"] for r in rows]),
+                "dues": array_literal([r["next_stitch_at"] for r in rows]),
+                "tickets": array_literal([r["ticket"] for r in rows]),
             },
         )
         return
@@ -515,6 +551,17 @@ def request_stitch(conn: Connection, refs: Iterable[str], *, due: float) -> None
     )
     for part in chunks(rows, 2000):
         conn.execute(stmt, list(part))
+
+
+def hasten_stitches(conn: Connection, refs: Iterable[str], now: float) -> None:
+    """Make stitch requests for these refs due now (their processing did not stitch them)."""
+    _in(
+        conn,
+        "UPDATE stitch_queue SET next_stitch_at = :now WHERE next_stitch_at > :now"
+        " AND entity_ref IN :values",
+        refs,
+        now=now,
+    )
 
 
 def claim_for_stitching(
@@ -640,17 +687,30 @@ def write_finals(
     bulk_insert(conn, "search", ("entity_id", "key", "original_value", "value"), added_rows)
 
 
-def analyze(conn: Connection) -> None:
+def analyze(conn: Connection, *, search: bool = True) -> None:
     """Refresh the planner's statistics of the catalog tables (PostgreSQL).
 
     During a bulk load the tables grow faster than autovacuum looks at them, and a
     planner that still believes they are empty picks sequential scans.
     """
     if conn.dialect.name == "postgresql":
-        conn.exec_driver_sql(
-            "ANALYZE refresh_state, refresh_schedule, refresh_state_references, relations, final_entities,"
-            " search, stitch_queue"
-        )
+        tables = [
+            "refresh_state",
+            "refresh_schedule",
+            "refresh_state_references",
+            "relations",
+            "final_entities",
+            "stitch_queue",
+            *(["search"] if search else []),
+        ]
+        conn.exec_driver_sql(f"ANALYZE {', '.join(tables)}")
+
+
+def count_up_to(conn: Connection, table: str, limit: int) -> int:
+    """Rows of `table`, counted no further than `limit` (cheap however large it is)."""
+    return conn.execute(
+        text(f"SELECT count(*) FROM (SELECT 1 FROM {table} LIMIT :limit) AS t"), {"limit": limit}
+    ).scalar_one()
 
 
 def pending_stitches(conn: Connection, refs: Iterable[str]) -> list[tuple[str, str]]:
