@@ -163,7 +163,7 @@ class CatalogEngine:
         self.stats = EngineStats()
         # Called after a commit that changed served entities (the change feed listens).
         self.on_changes: list[Callable[[], None]] = []
-        # Statistics are refreshed each time this process has doubled what it wrote.
+        # Statistics are looked at after each batch that changed something.
         self._changed_at_analyze = 0
         # A first load of at least this many entities sets the search table's indexes
         # aside until it is done (see `_consider_bulk_load`); 0 never does.
@@ -294,12 +294,13 @@ class CatalogEngine:
             )
         self._write_outcomes(skipped, outcomes)
         self.stats.processed += len(claimed)
-        if self.stats.changed >= max(2000, 2 * self._changed_at_analyze):
+        if self.stats.changed > self._changed_at_analyze and self.db.dialect.name == "postgresql":
             self._changed_at_analyze = self.stats.changed
             with write_transaction(self.db) as conn:
                 # Nothing plans with the search table's statistics while its indexes are
                 # set aside; they are gathered once the indexes are back.
-                store.analyze(conn, search=not deferred_indexes.pending(conn))
+                aside = ("search",) if deferred_indexes.pending(conn) else ()
+                store.analyze(conn, skip=aside, only_grown=True)
         return len(claimed)
 
     def _consider_bulk_load(self) -> None:

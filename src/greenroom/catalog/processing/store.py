@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -687,23 +687,46 @@ def write_finals(
     bulk_insert(conn, "search", ("entity_id", "key", "original_value", "value"), added_rows)
 
 
-def analyze(conn: Connection, *, search: bool = True) -> None:
+_ANALYZED_TABLES = (
+    "refresh_state",
+    "refresh_schedule",
+    "refresh_state_references",
+    "relations",
+    "final_entities",
+    "stitch_queue",
+    "search",
+)
+
+
+def analyze(conn: Connection, *, skip: Collection[str] = (), only_grown: bool = False) -> None:
     """Refresh the planner's statistics of the catalog tables (PostgreSQL).
 
-    During a bulk load the tables grow faster than autovacuum looks at them, and a
-    planner that still believes they are empty picks sequential scans.
+    During a bulk load the tables grow faster than autovacuum looks at them (if it
+    runs at all), and a planner that still believes they are empty picks sequential
+    scans. With `only_grown`, only tables changed by more rows than they held at
+    their last ANALYZE are analyzed: whichever process sees that first does it, so
+    the work stays proportional to the catalog however many processes load it.
     """
-    if conn.dialect.name == "postgresql":
+    if conn.dialect.name != "postgresql":
+        return
+    tables = [t for t in _ANALYZED_TABLES if t not in skip]
+    if only_grown:
+        # Another process analyzing right now will have done it.
+        if not conn.execute(text("SELECT pg_try_advisory_xact_lock(7007002)")).scalar_one():
+            return
         tables = [
-            "refresh_state",
-            "refresh_schedule",
-            "refresh_state_references",
-            "relations",
-            "final_entities",
-            "stitch_queue",
-            *(["search"] if search else []),
+            name
+            for (name,) in conn.execute(
+                text(
+                    "SELECT s.relname FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid"
+                    " WHERE s.schemaname = current_schema() AND s.relname = ANY(CAST(:tables AS text[]))"
+                    " AND s.n_mod_since_analyze > greatest(1000, c.reltuples)"
+                ),
+                {"tables": array_literal(tables)},
+            )
         ]
-        conn.exec_driver_sql(f"ANALYZE {', '.join(tables)}")
+    if tables:
+        conn.exec_driver_sql(f"ANALYZE {', '.join(sorted(tables))}")
 
 
 def count_up_to(conn: Connection, table: str, limit: int) -> int:
