@@ -4,7 +4,7 @@ Keeping a b-tree up to date row by row, while millions of rows arrive in random
 key order, costs several times what building it once from the finished table
 costs (one sort, one pass). `set_aside` drops a table's secondary indexes and
 keeps their definitions in the `deferred_indexes` table, in one transaction;
-`restore` builds them again from there. Nothing is lost if the process dies in
+`restore_next` builds them again from there, one at a time. Nothing is lost if the process dies in
 between: the definitions stay in the database until a process restores them
 (the catalog engine when its queue is empty, and `greenroom migrate` before any
 migration runs, so that migrations always see the schema they expect).
@@ -29,7 +29,7 @@ def _supported(conn: Connection) -> bool:
 
 
 def _lock(conn: Connection) -> None:
-    # A self-conflicting mode: one process at a time sets aside or restores, in this schema.
+    # A self-conflicting mode: one process at a time sets indexes aside, in this schema.
     conn.exec_driver_sql(f"LOCK TABLE {TABLE} IN SHARE ROW EXCLUSIVE MODE")
 
 
@@ -76,20 +76,25 @@ def pending(conn: Connection) -> bool:
     )
 
 
-def restore(conn: Connection) -> list[str]:
-    """Build every index set aside (in this transaction); return their names."""
+def restore_next(conn: Connection) -> str | None:
+    """Build one index set aside that no other process is building; its name, or None.
+
+    One per transaction, so that several processes build different indexes at
+    the same time (`CREATE INDEX` lets others read and build, not write).
+    """
     if not _supported(conn):
-        return []
-    _lock(conn)
-    rows = conn.execute(
-        text(f"SELECT index_name, definition FROM {TABLE} ORDER BY index_name")
-    ).all()
-    for name, definition in rows:
-        # A restore that another process began and committed has deleted its rows,
-        # so an index that exists here was created some other way: keep it.
-        if not conn.execute(
-            text("SELECT to_regclass(:name) IS NOT NULL"), {"name": name}
-        ).scalar_one():
-            conn.exec_driver_sql(definition)
-    conn.execute(text(f"DELETE FROM {TABLE}"))
-    return [name for name, _ in rows]
+        return None
+    row = conn.execute(
+        text(
+            f"SELECT index_name, definition FROM {TABLE} ORDER BY index_name"
+            " LIMIT 1 FOR UPDATE SKIP LOCKED"
+        )
+    ).first()
+    if row is None:
+        return None
+    name, definition = row
+    # Defined again meanwhile (say by hand): keep that one.
+    if not conn.execute(text("SELECT to_regclass(:name) IS NOT NULL"), {"name": name}).scalar_one():
+        conn.exec_driver_sql(definition)
+    conn.execute(text(f"DELETE FROM {TABLE} WHERE index_name = :name"), {"name": name})
+    return name

@@ -45,8 +45,10 @@ def upgrade(engine: Engine) -> None:
                 # Migrations expect the indexes they created, even those a bulk load set
                 # aside. Only then: a worker starting in the middle of a load must not
                 # build them before the load is done.
-                with connection.begin():
-                    deferred_indexes.restore(connection)
+                while True:
+                    with connection.begin():
+                        if deferred_indexes.restore_next(connection) is None:
+                            break
             command.upgrade(config, "head")
             connection.commit()
         finally:

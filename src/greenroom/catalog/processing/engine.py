@@ -334,17 +334,25 @@ class CatalogEngine:
             self._watch_for_bulk_load = False
 
     def _restore_search_indexes(self) -> None:
-        """Build the indexes a bulk load set aside, if any; the caller knows the queue is empty."""
+        """Build the indexes a bulk load set aside, if any; the caller knows the queue is empty.
+
+        Every idle process takes part, each building a different index.
+        """
         with self.db.connect() as conn:
             if not deferred_indexes.pending(conn):
                 return
         start = time.monotonic()
-        with write_transaction(self.db) as conn:
-            names = deferred_indexes.restore(conn)
-        if names:
+        built = []
+        while True:
+            with write_transaction(self.db) as conn:
+                name = deferred_indexes.restore_next(conn)
+            if name is None:
+                break
+            built.append(name)
+        if built:
             with write_transaction(self.db) as conn:
                 store.analyze(conn)
-            log.info("search indexes built again in %.1f s", time.monotonic() - start)
+            log.info("built %s again in %.1f s", ", ".join(built), time.monotonic() - start)
 
     def _write_outcomes(
         self,
