@@ -29,16 +29,19 @@ encoded: bodies as sent (gzip); decoded: bodies after decompression.
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import json
 import os
-import socket
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from anywhere
+
+from bench.pages import is_loopback
 
 CHROMIUM = "/usr/bin/chromium"
 TYPES = ("document", "css", "script", "other")
@@ -108,16 +111,6 @@ def entity_path(base: str) -> str:
     if not items:
         raise RuntimeError("the catalog table is empty: no entity page to weigh")
     return str(items[0]["url"])
-
-
-def is_loopback(host: str) -> bool:
-    try:
-        addresses = {info[4][0] for info in socket.getaddrinfo(host, None)}
-    except socket.gaierror:
-        return False
-    return bool(addresses) and all(
-        ipaddress.ip_address(a.split("%")[0]).is_loopback for a in addresses
-    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -101,14 +101,20 @@ def _load(queries: EntityQueries, refs: list[str]) -> dict[str, dict[str, Any]]:
     return {entity_ref_of(entity): entity for entity in found}
 
 
-def group_item(entity: dict[str, Any]) -> dict[str, Any]:
-    """A group as lists show it: its link, display name, type and direct member count."""
+def _item(entity: dict[str, Any]) -> dict[str, Any]:
     ref = entity_ref_of(entity)
     return {
         "ref": ref,
         "url": views.entity_url(ref),
         "name": str((entity.get("metadata") or {}).get("name", "")),
         "title": display_name(entity),
+    }
+
+
+def group_item(entity: dict[str, Any]) -> dict[str, Any]:
+    """A group as lists show it: its link, display name, type and direct member count."""
+    return {
+        **_item(entity),
         "type": _text(_spec(entity).get("type")),
         "members": len(_relations(entity, "hasMember")),
     }
@@ -116,14 +122,7 @@ def group_item(entity: dict[str, Any]) -> dict[str, Any]:
 
 def person_item(entity: dict[str, Any]) -> dict[str, Any]:
     """A user as member lists show them: link, display name and email."""
-    ref = entity_ref_of(entity)
-    return {
-        "ref": ref,
-        "url": views.entity_url(ref),
-        "name": str((entity.get("metadata") or {}).get("name", "")),
-        "title": display_name(entity),
-        "email": _text(_profile(entity).get("email")),
-    }
+    return {**_item(entity), "email": _text(_profile(entity).get("email"))}
 
 
 def _missing(ref: str) -> dict[str, Any]:

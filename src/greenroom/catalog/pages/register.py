@@ -58,6 +58,14 @@ def register_pages(portal: Any) -> APIRouter:
             request, "catalog/import.html", data, title=TITLE, status=status
         )
 
+    def allowed_target(target: str, *, writing: bool) -> tuple[str, str]:
+        """(type, target) of the location the form names, checked as the API checks it."""
+        type_, resolved = classify_target(target, config.base_dir)
+        check_location_type(config, type_)
+        if writing:
+            check_writable(config)
+        return type_, resolved
+
     def refused(request: Request, target: str, error: GreenroomError) -> Response:
         """The form again, saying why the target was refused."""
         data = {**base(target), "error": {"name": error.name, "message": error.message}}
@@ -73,8 +81,7 @@ def register_pages(portal: Any) -> APIRouter:
     ) -> Response:
         check_same_origin(request)
         try:
-            type_, resolved = classify_target(target, config.base_dir)
-            check_location_type(config, type_)
+            type_, resolved = allowed_target(target, writing=False)
         except GreenroomError as error:
             return refused(request, target.strip(), error)
         result = catalog.dry_run_location(type_, resolved)
@@ -129,9 +136,7 @@ def register_pages(portal: Any) -> APIRouter:
     ) -> Response:
         check_same_origin(request)
         try:
-            type_, resolved = classify_target(target, config.base_dir)
-            check_location_type(config, type_)
-            check_writable(config)
+            type_, resolved = allowed_target(target, writing=True)
         except GreenroomError as error:
             return refused(request, target.strip(), error)
         location = catalog.locations.find(type_, resolved)

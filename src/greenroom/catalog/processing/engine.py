@@ -333,14 +333,15 @@ class CatalogEngine:
             # Decided for the life of this process: an established catalog stays one.
             self._watch_for_bulk_load = False
 
+    def _indexes_set_aside(self) -> bool:
+        with self.db.connect() as conn:
+            return deferred_indexes.pending(conn)
+
     def _restore_search_indexes(self) -> None:
-        """Build the indexes a bulk load set aside, if any; the caller knows the queue is empty.
+        """Build the indexes a bulk load set aside; the caller knows the queue is empty.
 
         Every idle process takes part, each building a different index.
         """
-        with self.db.connect() as conn:
-            if not deferred_indexes.pending(conn):
-                return
         start = time.monotonic()
         built = []
         while True:
@@ -724,7 +725,8 @@ class CatalogEngine:
                     progress(self.stats.processed, due, waiting)
                 if not worked:
                     if not due and not waiting:
-                        self._restore_search_indexes()
+                        if self._indexes_set_aside():
+                            self._restore_search_indexes()
                         return self.stats
                     # Work exists but another process holds it: its results may bring more.
                     time.sleep(0.1)
@@ -752,9 +754,9 @@ class CatalogEngine:
                 stop.wait(idle_sleep)
 
     def _restore_when_idle(self) -> None:
+        if not self._indexes_set_aside():
+            return
         with self.db.connect() as conn:
-            if not deferred_indexes.pending(conn):
-                return
             due, waiting = store.queue_sizes(conn, time.time(), self.lease)
         if not due and not waiting:
             self._restore_search_indexes()
