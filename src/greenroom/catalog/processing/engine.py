@@ -32,8 +32,8 @@ from greenroom.catalog.processing import store
 from greenroom.catalog.processing.pipeline import Outcome, process_entity, pure_input_hash
 from greenroom.catalog.processing.ranks import claim_rank
 from greenroom.catalog.processing.rules import CatalogRules
-from greenroom.catalog.processing.search_rows import search_rows
-from greenroom.catalog.processing.stitching import stitch_entity, unstitch
+from greenroom.catalog.processing.search_rows import relation_rows, search_rows
+from greenroom.catalog.processing.stitching import ORPHAN_ANNOTATION, stitch_entity, unstitch
 from greenroom.catalog.processing.types import DeferredEntity, EntityProvider, ProcessingEnvironment
 from greenroom.catalog.reading import Readers, ReadingPolicy
 from greenroom.config import Config
@@ -352,7 +352,9 @@ class CatalogEngine:
             built.append(name)
         if built:
             with write_transaction(self.db) as conn:
-                store.analyze(conn)
+                # The search table was left out while its indexes were aside; the others
+                # only if they grew since. Of processes finishing together, one does it.
+                store.analyze(conn, only_grown=True, also=("search",))
             log.info("built %s again in %.1f s", ", ".join(built), time.monotonic() - start)
 
     def _write_outcomes(
@@ -539,11 +541,8 @@ class CatalogEngine:
                 continue
             previous = served.get(item.id)
             old = loads(previous[1]) if previous else None
-            processed = (
-                item.processed
-                if item.processed is not None or old is None or not item.reuse_served
-                else unstitch(old)
-            )
+            reused = item.processed is None and old is not None and item.reuse_served
+            processed = unstitch(old) if reused else item.processed
             if processed is None:
                 continue
             errors = item.errors + [
@@ -561,19 +560,25 @@ class CatalogEngine:
             etag = entity["metadata"]["etag"]
             if previous and previous[0] == etag:
                 continue
-            rows = search_rows(entity, relation_list)
             if old is None:
                 inserts.append((item.id, item.ref, item.entity_id, etag, dumps(entity)))
                 changes.append(store.Change("added", item.ref, item.entity_id))
-                added.extend((item.id, k, o, v) for k, o, v in rows)
+                added.extend(search_rows(entity, relation_list, item.id))
                 continue
             updates.append((item.id, etag, dumps(entity)))
             changes.append(store.Change("updated", item.ref, item.entity_id))
-            new_rows = set(rows)
-            old_rows = search_rows(old, old.get("relations", []))
-            old_set = set(old_rows)
-            added.extend((item.id, k, o, v) for k, o, v in rows if (k, o, v) not in old_set)
-            removed.extend((item.id, k, o, v) for k, o, v in old_rows if (k, o, v) not in new_rows)
+            # Restitched from its served form with the same orphan mark, an entity only
+            # differs in relations and status, which is not searched: the usual case of
+            # a team gaining a member.
+            if reused and _orphan_mark(old) == _orphan_mark(entity):
+                rows = relation_rows(relation_list, item.id)
+                old_rows = relation_rows(old.get("relations", []), item.id)
+            else:
+                rows = search_rows(entity, relation_list, item.id)
+                old_rows = search_rows(old, old.get("relations", []), item.id)
+            new_set, old_set = set(rows), set(old_rows)
+            added.extend(r for r in new_set if r not in old_set)
+            removed.extend(r for r in old_set if r not in new_set)
         store.write_finals(
             conn, inserts=inserts, updates=updates, added_rows=added, removed_rows=removed, now=now
         )
@@ -765,6 +770,10 @@ class CatalogEngine:
 def _first_run(row: store.ClaimedEntity) -> bool:
     """Never processed: no result yet and no errors (a conflict also clears the result)."""
     return row.result_hash is None and not row.had_errors
+
+
+def _orphan_mark(entity: dict[str, Any]) -> str | None:
+    return (entity["metadata"].get("annotations") or {}).get(ORPHAN_ANNOTATION)
 
 
 def _child_error(child_ref: str, error: dict[str, Any]) -> dict[str, Any]:

@@ -15,48 +15,51 @@ from typing import Any
 MAX_KEY_LENGTH = 200
 MAX_VALUE_LENGTH = 200
 
-# (key, original_value, value): original_value is None when it equals value.
-SearchRow = tuple[str, str | None, str | None]
+# (entity id, key, original_value, value): original_value is None when it equals value.
+SearchRow = tuple[int, str, str | None, str | None]
 
 _SKIPPED_ROOT_KEYS = frozenset({"status", "attachments", "relations"})
 
 
-def _walk(rows: list[SearchRow], prefix: str, value: Any) -> None:
+def _walk(rows: list[SearchRow], eid: int, prefix: str, value: Any) -> None:
     # Hot path (dozens of rows per entity): type checks are ordered by frequency.
     kind = type(value)
     if kind is str:
         if len(prefix) <= MAX_KEY_LENGTH:
             if len(value) > MAX_VALUE_LENGTH:
-                rows.append((prefix, None, None))
+                rows.append((eid, prefix, None, None))
             else:
                 lowered = value.lower()
-                rows.append((prefix, None if lowered == value else value, lowered))
+                rows.append((eid, prefix, None if lowered == value else value, lowered))
     elif kind is dict:
         for k, v in value.items():
-            _walk(rows, f"{prefix}.{k.lower()}", v)
+            _walk(rows, eid, f"{prefix}.{k.lower()}", v)
     elif kind is list:
         for item in value:
             if type(item) is str:
-                _walk(rows, prefix, item)
-                _walk(rows, f"{prefix}.{item.lower()}", True)
+                _walk(rows, eid, prefix, item)
+                _walk(rows, eid, f"{prefix}.{item.lower()}", True)
             elif isinstance(item, (dict, list)):
-                _walk(rows, prefix, item)
+                _walk(rows, eid, prefix, item)
             else:
-                _walk(rows, prefix, item)
+                _walk(rows, eid, prefix, item)
     elif len(prefix) <= MAX_KEY_LENGTH:
         if value is None:
-            rows.append((prefix, None, None))
+            rows.append((eid, prefix, None, None))
         else:
             text = "true" if value is True else "false" if value is False else str(value)
             if len(text) > MAX_VALUE_LENGTH:
-                rows.append((prefix, None, None))
+                rows.append((eid, prefix, None, None))
             else:
                 lowered = text.lower()
-                rows.append((prefix, None if lowered == text else text, lowered))
+                rows.append((eid, prefix, None if lowered == text else text, lowered))
 
 
-def search_rows(entity: dict[str, Any], relations: list[dict[str, str]]) -> list[SearchRow]:
-    """All search rows of a served entity, given its relations (`{type, targetRef}`)."""
+def search_rows(
+    entity: dict[str, Any], relations: list[dict[str, str]], entity_id: int
+) -> list[SearchRow]:
+    """All search rows of a served entity, given its relations (`{type, targetRef}`)
+    and the id its rows are stored under."""
     rows: list[SearchRow] = []
     for key, value in entity.items():
         if key in _SKIPPED_ROOT_KEYS:
@@ -64,10 +67,17 @@ def search_rows(entity: dict[str, Any], relations: list[dict[str, str]]) -> list
         if key == "metadata" and type(value) is dict:
             for mkey, mvalue in value.items():
                 if mkey != "etag":
-                    _walk(rows, f"metadata.{mkey.lower()}", mvalue)
+                    _walk(rows, entity_id, f"metadata.{mkey.lower()}", mvalue)
         else:
-            _walk(rows, key.lower(), value)
-    for relation in relations:
-        _walk(rows, f"relations.{relation['type'].lower()}", relation["targetRef"])
+            _walk(rows, entity_id, key.lower(), value)
+    rows.extend(relation_rows(relations, entity_id))
     # Duplicates (e.g. the same tag twice) would only inflate counts.
     return list(dict.fromkeys(rows))
+
+
+def relation_rows(relations: list[dict[str, str]], entity_id: int) -> list[SearchRow]:
+    """The search rows of an entity's relations alone."""
+    rows: list[SearchRow] = []
+    for relation in relations:
+        _walk(rows, entity_id, f"relations.{relation['type'].lower()}", relation["targetRef"])
+    return rows

@@ -6,6 +6,7 @@ inserts through `greenroom.db.bulk`, never one round trip per entity.
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Sequence
@@ -28,7 +29,9 @@ def _in(conn: Connection, sql: str, values: Iterable[Any], **params: Any) -> lis
     """Run `sql` (with an `IN :values` clause) over the values; collect returned rows.
 
     On PostgreSQL the values travel as one array parameter (`= ANY(...)`), which
-    spares the server parsing and planning hundreds of parameters per query.
+    spares the server parsing and planning hundreds of parameters per query, and
+    the statement runs on the driver's cursor: these queries return up to a
+    million small rows per load, and plain tuples are all the callers need.
     """
     out: list[Any] = []
     values = list(values)
@@ -36,18 +39,25 @@ def _in(conn: Connection, sql: str, values: Iterable[Any], **params: Any) -> lis
         return out
     if conn.dialect.name == "postgresql":
         kind = "bigint" if isinstance(values[0], int) else "text"
-        stmt = text(sql.replace("IN :values", f"= ANY(CAST(:values AS {kind}[]))"))
-        parts: Iterable[Sequence[Any]] = chunks(values, 10_000)
-        bind: Any = array_literal
-    else:
-        stmt = text(sql).bindparams(bindparam("values", expanding=True))
-        parts = chunks(values)
-        bind = list
-    for part in parts:
-        result = conn.execute(stmt, {"values": bind(part), **params})
+        raw_sql = _PARAM.sub(
+            r"%(\1)s", sql.replace("IN :values", f"= ANY(CAST(:values AS {kind}[]))")
+        )
+        with conn.connection.driver_connection.cursor() as cur:
+            for part in chunks(values, 10_000):
+                cur.execute(raw_sql, {"values": array_literal(part), **params})
+                if cur.description is not None:
+                    out.extend(cur.fetchall())
+        return out
+    stmt = text(sql).bindparams(bindparam("values", expanding=True))
+    for part in chunks(values):
+        result = conn.execute(stmt, {"values": list(part), **params})
         if result.returns_rows:
             out.extend(result.all())
     return out
+
+
+# `:name` parameters of the SQL given to `_in`, in the driver's own style.
+_PARAM = re.compile(r"(?<![:\w]):(\w+)")
 
 
 def _dialect(conn: Connection) -> Any:
@@ -515,12 +525,14 @@ def request_stitch(
                 until=unless_processed_by,
             )
         }
+    # One ticket per request is enough to tell it from the one a stitcher holds.
+    ticket = uuid.uuid4().hex
     # Sorted, so concurrent workers lock rows in the same order and cannot deadlock.
     rows = [
         {
             "entity_ref": r,
             "next_stitch_at": unless_processed_by if r in later else due,
-            "ticket": uuid.uuid4().hex,
+            "ticket": ticket,
         }
         for r in sorted(refs)
     ]
@@ -698,14 +710,21 @@ _ANALYZED_TABLES = (
 )
 
 
-def analyze(conn: Connection, *, skip: Collection[str] = (), only_grown: bool = False) -> None:
+def analyze(
+    conn: Connection,
+    *,
+    skip: Collection[str] = (),
+    only_grown: bool = False,
+    also: Collection[str] = (),
+) -> None:
     """Refresh the planner's statistics of the catalog tables (PostgreSQL).
 
     During a bulk load the tables grow faster than autovacuum looks at them (if it
     runs at all), and a planner that still believes they are empty picks sequential
     scans. With `only_grown`, only tables changed by more rows than they held at
-    their last ANALYZE are analyzed: whichever process sees that first does it, so
-    the work stays proportional to the catalog however many processes load it.
+    their last ANALYZE are analyzed, and those in `also`: whichever process sees that
+    first does it, so the work stays proportional to the catalog however many
+    processes load it.
     """
     if conn.dialect.name != "postgresql":
         return
@@ -724,9 +743,9 @@ def analyze(conn: Connection, *, skip: Collection[str] = (), only_grown: bool = 
                 ),
                 {"tables": array_literal(tables)},
             )
-        ]
+        ] + [t for t in also if t in tables]
     if tables:
-        conn.exec_driver_sql(f"ANALYZE {', '.join(sorted(tables))}")
+        conn.exec_driver_sql(f"ANALYZE {', '.join(sorted(set(tables)))}")
 
 
 def count_up_to(conn: Connection, table: str, limit: int) -> int:
@@ -747,7 +766,22 @@ def pending_stitches(conn: Connection, refs: Iterable[str]) -> list[tuple[str, s
 
 
 def finish_stitching(conn: Connection, claimed: Sequence[tuple[str, str]]) -> None:
-    if claimed:
+    """Drop these requests, unless a newer one (another ticket) replaced them meanwhile."""
+    if not claimed:
+        return
+    if conn.dialect.name == "postgresql":
+        conn.execute(
+            text(
+                "DELETE FROM stitch_queue AS q USING unnest(CAST(:refs AS text[]),"
+                " CAST(:tickets AS text[])) AS v(ref, ticket)"
+                " WHERE q.entity_ref = v.ref AND q.ticket = v.ticket"
+            ),
+            {
+                "refs": array_literal([r for r, _ in claimed]),
+                "tickets": array_literal([t for _, t in claimed]),
+            },
+        )
+    else:
         conn.execute(
             text("DELETE FROM stitch_queue WHERE entity_ref = :ref AND ticket = :ticket"),
             [{"ref": r, "ticket": t} for r, t in claimed],
