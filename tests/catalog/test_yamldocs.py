@@ -10,7 +10,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from greenroom.catalog.reading import YamlDocument, locate_field_line, parse_documents
+from greenroom.catalog.reading import YamlDocument, locate_field_line, parse_documents, yamldocs
 from greenroom.errors import InputError
 
 SOURCE = "file:/catalog/catalog-info.yaml"
@@ -448,3 +448,142 @@ def test_not_slower_than_plain_csafeloader():
     ours = best(lambda: parse(data))
     plain = best(lambda: list(yaml.load_all(data, Loader=yaml.CSafeLoader)))
     assert ours < plain * 1.3, (ours, plain)
+
+
+# --------------------------------------------------------------------------
+# the fast path (yaml_rs) reads every document it takes as libyaml's path does
+# --------------------------------------------------------------------------
+
+
+def careful_and_fast(text: str | bytes, monkeypatch: pytest.MonkeyPatch):
+    def outcome():
+        docs, errors = parse(text)
+        return [(d.data, d.line, d.index) for d in docs], [(e.message, e.line) for e in errors]
+
+    fast = outcome()
+    with monkeypatch.context() as patch:
+        patch.setattr(yamldocs, "_yaml_rs", None)
+        careful = outcome()
+    # NaN is not equal to itself: compare the encoded forms.
+    return repr(fast), repr(careful)
+
+
+def test_plain_entities_take_the_fast_path():
+    text = (
+        b"apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: checkout\n"
+        b"  tags: [java, payments]\n  annotations:\n    github.com/project-slug: acme/checkout\n"
+        b"  links:\n    - url: https://example.com/docs?x=1\n      title: Docs\n"
+        b"spec:\n  type: service\n  owner: team-a\n  description: |\n    Two\n    lines.\n"
+    )
+    fast = yamldocs._parse_fast(text, 200)
+    assert fast is not None
+    assert fast[0]["metadata"]["tags"] == ["java", "payments"]
+    assert fast[0]["spec"]["description"] == "Two\nlines.\n"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a: yes\nb: 0777\nc: 1:30\nd: 2024-01-01\ne: 0o17\nf: .inf\ng: ~\nh: 1e3\ni: '1'\n",
+        "a: 1_000\nb: _1\nc: 0b11\nd: -0x1F\ne: 0X1F\nf: -9._\n",  # numbers saphyr reads
+        "1: a\nnull: b\ntrue: c\n",  # keys become strings
+        "a: 1\na: 2\n",  # repeated key
+        "a: |\n\nb: 1\n",  # empty block scalar
+        "a: |2\n  x\n  \n",  # indentation indicator
+        "a: >+\n  x\n\n",  # kept final lines
+        "a: |\n  no final line break",
+        "a: [>c, |d]\n",
+        "a: [b:c:]\nb: [x:, y]\n",
+        "a: {b\n c: d}\n",  # a key over two lines in brackets
+        "a: &x 1\nb: *x\n",
+        "a: !!str 1\n",
+        "? [a]\n: b\n",
+        "a: b\u2028c\n",
+        "a: b\x85c\n",
+        "a: b\x01c\n",
+        'a: "\\x41\\u00e9\\N\\_\\L\\P\\e"\n',
+        "%YAML 1.2\n---\na: 1\n...\n",
+        "- a\n- b\n",
+        "just text\n",
+        "--- # only a comment\n",
+        "---\n# head\n\napiVersion: v1\n",
+        "a: 1\r\nb: [x, y]\r\n",
+        "k: " + "[" * 300 + "]" * 300 + "\n",
+        "".join(" " * i + f"k{i}:\n" for i in range(250)),
+    ],
+)
+def test_fast_and_careful_paths_agree(text, monkeypatch):
+    fast, careful = careful_and_fast(text, monkeypatch)
+    assert fast == careful
+
+
+_SCALARS = st.one_of(
+    st.sampled_from(
+        [
+            "null",
+            "~",
+            "True",
+            "yes",
+            "0777",
+            "0x1F",
+            "1e3",
+            ".5",
+            "-.inf",
+            ".nan",
+            "1:30",
+            "+1",
+            "-0",
+            "1_0",
+            "'q'",
+            '"d\\u00e9"',
+            "'it''s'",
+            "",
+            ":",
+            "-",
+            "a #c",
+            "[a]",
+            "{a: b}",
+            "http://a.b/c?d=e",
+            "a, b",
+            "@x",
+            "`x",
+            "|",
+            ">",
+        ]
+    ),
+    st.text(alphabet="abXY019 -_.:#'\"\\/,[]{}?|>@`=~+é", max_size=8),
+)
+
+
+@st.composite
+def _documents(draw, depth=0, indent=0) -> str:
+    lines = []
+    for _ in range(draw(st.integers(1, 4))):
+        key = draw(st.sampled_from(["a", "key", "k-1", "Ü", '"q k"', "'s k'", "1", "x y"]))
+        shape = draw(st.sampled_from(["scalar", "list", "block", "flow", "nested"]))
+        pad = " " * indent
+        if shape == "scalar" or depth > 2:
+            lines.append(f"{pad}{key}: {draw(_SCALARS)}")
+        elif shape == "list":
+            lines.append(f"{pad}{key}:")
+            lines += [f"{pad}- {s}" for s in draw(st.lists(_SCALARS, min_size=1, max_size=3))]
+        elif shape == "block":
+            lines.append(f"{pad}{key}: {draw(st.sampled_from(['|', '|-', '>', '>+', '|2']))}")
+            lines += [f"{pad}  {s}" for s in draw(st.lists(_SCALARS, max_size=3))]
+        elif shape == "flow":
+            lines.append(f"{pad}{key}: [{', '.join(draw(st.lists(_SCALARS, max_size=3)))}]")
+        else:
+            lines.append(f"{pad}{key}:")
+            lines.append(draw(_documents(depth + 1, indent + 2)))
+    return "\n".join(lines) + draw(st.sampled_from(["\n", "", "\n\n"]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_documents(), min_size=1, max_size=3), st.booleans())
+def test_fast_and_careful_paths_agree_on_generated_documents(documents, crlf):
+    text = "---\n".join(documents)
+    if crlf:
+        text = text.replace("\n", "\r\n")
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        fast, careful = careful_and_fast(text, monkeypatch)
+    assert fast == careful

@@ -58,11 +58,17 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 import yaml
 from yaml.error import Mark, MarkedYAMLError, YAMLError
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from greenroom.errors import GreenroomError, InputError
+
+try:  # the fast path for plain documents; without it every document takes libyaml's
+    import yaml_rs as _yaml_rs
+except ImportError:  # pragma: no cover
+    _yaml_rs = None
 
 try:  # libyaml is what makes this fast; the pure-Python parser is a fallback only
     from yaml.cyaml import CParser as _Parser
@@ -438,6 +444,94 @@ def _to_bytes(text: str | bytes) -> bytes:
 
 
 # --------------------------------------------------------------------------
+# the fast path
+# --------------------------------------------------------------------------
+
+# What the fast parser must not see, because libyaml's path has a check or a reading
+# of it that saphyr lacks or does differently. Each is its own scan (a `translate`,
+# an `in` or a small pattern): one alternation of them all costs more than the fast
+# parser saves.
+# - aliases, anchors, tags, directives, tabs, control characters:
+_ALL_BUT_SPECIAL_BYTES = bytes(range(256)).translate(
+    None, b"*&!%\t" + bytes([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
+)
+# - complex keys (a `?` indicator, not one inside a URL):
+_COMPLEX_KEY = re.compile(rb"(?:^|[ \[{,])\?(?:[ \r\n\]},]|$)", re.MULTILINE)
+# - line and paragraph separators (line breaks in YAML 1.1), a BOM or a non-character
+#   inside the text:
+_SPECIAL_CHARACTERS = re.compile(rb"\xe2\x80[\xa8\xa9]|\xef(?:\xbb\xbf|\xbf[\xbe\xbf])")
+# - C1 controls and NEL:
+_C1_CONTROL = re.compile(rb"\xc2[\x80-\x9f]")
+# - plain scalars saphyr reads as numbers where the YAML 1.2 core schema keeps strings
+#   (`1_000`, `_1`, `0b11`, `-0x1f`, `0X1F`):
+_UNDERSCORED_DIGIT = re.compile(rb"[0-9.]_|_[0-9.]")
+_RADIX_PREFIX = re.compile(rb"0[bBoOxX]")
+# - an indicator starting a scalar inside brackets, a colon right before a bracket, a
+#   comma or `?`, brackets left open at the end of a line (libyaml refuses these, or
+#   reads them otherwise):
+_FLOW_INDICATOR = re.compile(rb"[\[{,] *[|>@`:?]")
+_FLOW_COLON = re.compile(rb":[,?\[\]{}]")
+_FLOW_OVER_LINES = re.compile(rb"[\[{][^\]}\n]*\n")
+# - block scalars with an indentation indicator or kept final lines, and any document
+#   not ending in a line break (their last line breaks are counted differently):
+_BLOCK_INDICATOR = re.compile(rb"[|>][-+]?[0-9]|[|>][0-9]?\+")
+
+
+def _plain_enough(part: bytes) -> bool:
+    return (
+        part.endswith(b"\n")
+        and not part.translate(None, _ALL_BUT_SPECIAL_BYTES)
+        and not (b"?" in part and _COMPLEX_KEY.search(part))
+        and b"<<" not in part  # merge keys
+        and b"..." not in part  # document end markers
+        and not ((b"\xe2" in part or b"\xef" in part) and _SPECIAL_CHARACTERS.search(part))
+        and not (b"\xc2" in part and _C1_CONTROL.search(part))
+        and not (b"_" in part and _UNDERSCORED_DIGIT.search(part))
+        and not _RADIX_PREFIX.search(part)
+        and not _FLOW_INDICATOR.search(part)
+        and not _FLOW_COLON.search(part)
+        and not ((b"[" in part or b"{" in part) and _FLOW_OVER_LINES.search(part))
+        and not ((b"|" in part or b">" in part) and _BLOCK_INDICATOR.search(part))
+    )
+
+
+def _parse_fast(part: bytes, max_depth: int) -> tuple[Any, int | None] | None:
+    """The value of a plain document and the 0-based line its root starts on, by
+    `yaml_rs` (saphyr, in Rust), several times faster than libyaml's composer.
+
+    None when the document must go the careful way: anything `_plain_enough` refuses,
+    possibly deeper than `max_depth`, not UTF-8, keys that are not strings, or
+    anything the fast parser refuses (errors are always reported by libyaml's path,
+    so their wording and lines do not depend on which parser ran).
+    """
+    if _yaml_rs is None or not _plain_enough(part):
+        return None
+    # Every level of nesting takes a line, a bracket or a `- `: below the limit by count.
+    if part.count(b"\n") + part.count(b"[") + part.count(b"{") + part.count(b"- ") + 2 > max_depth:
+        return None
+    try:
+        value = _yaml_rs.loads(part.decode("utf-8"), parse_datetime=False)
+        # Non-string keys (`1: a`, `? [a]`) are made strings by the careful path.
+        encoded = orjson.dumps(value)
+    except Exception:  # any refusal: the careful path finds and words the problem
+        return None
+    if b'"\\n"' in encoded:  # saphyr reads an empty block scalar as "\n", libyaml as ""
+        return None
+    return value, _root_line(part)
+
+
+def _root_line(part: bytes) -> int | None:
+    """0-based line of the first content of a document chunk; None if it has none."""
+    for number, raw in enumerate(part.split(b"\n")):
+        line = raw.strip()
+        if line.startswith(b"---") and (len(line) == 3 or line[3:4] in b" \t#"):
+            line = line[3:].strip()
+        if line and not line.startswith(b"#"):
+            return number
+    return None
+
+
+# --------------------------------------------------------------------------
 # public API
 # --------------------------------------------------------------------------
 
@@ -468,6 +562,27 @@ def parse_documents(
     index = 0
     for chunk in _split(data):
         part = data[chunk.start : chunk.end]
+        fast = _parse_fast(part, max_depth)
+        if fast is not None:
+            value, root_line = fast
+            if root_line is None:  # nothing but comments
+                if chunk.explicit:
+                    index += 1
+                continue
+            line = chunk.line + root_line
+            if value is not None:
+                if require_mapping and not isinstance(value, dict):
+                    errors.append(
+                        InputError(
+                            f"Expected object at root, got {_json_type(value)}",
+                            file=source,
+                            line=line,
+                        )
+                    )
+                else:
+                    docs.append(YamlDocument(value, line, index))
+            index += 1
+            continue
         try:
             loader = _Loader(part, max_depth)
             node = loader.get_single_node()
