@@ -1,7 +1,7 @@
 """narrow refresh_state rows: the unprocessed body lives out of line (PostgreSQL)
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 
 Processing rewrites every `refresh_state` row it handles (its result hash, input
 hash and errors). With the unprocessed body (most of the row) stored inline, each
@@ -13,8 +13,8 @@ page, it becomes a HOT update that touches no index.
 
 from alembic import op
 
-revision = "0006"
-down_revision = "0005"
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
