@@ -515,6 +515,9 @@ def request_stitch(
         return
     later: set[str] = set()
     if unless_processed_by is not None:
+        refs -= _awaiting_first_processing(conn, refs, due)
+        if not refs:
+            return
         later = {
             r
             for (r,) in _in(
@@ -563,6 +566,28 @@ def request_stitch(
     )
     for part in chunks(rows, 2000):
         conn.execute(stmt, list(part))
+
+
+def _awaiting_first_processing(conn: Connection, refs: Collection[str], now: float) -> set[str]:
+    """Those of `refs` due and never processed, held back from claims until this
+    transaction ends: their first processing is after it, so it stitches them with
+    what this transaction wrote (it cannot be skipped as unchanged: nothing is stored
+    to compare with). On a first load most relation targets are such entities, so
+    their stitch requests are not written at all. Rows a claim holds are left out
+    (and so are requested as usual), so this never waits for anyone.
+    """
+    lock = " FOR UPDATE OF s SKIP LOCKED" if conn.dialect.name == "postgresql" else ""
+    return {
+        r
+        for (r,) in _in(
+            conn,
+            "SELECT r.entity_ref FROM refresh_state r JOIN refresh_schedule s ON s.id = r.id"
+            " WHERE s.next_update_at <= :now AND r.result_hash IS NULL AND r.input_hash IS NULL"
+            f" AND r.entity_ref IN :values{lock}",
+            sorted(refs),
+            now=now,
+        )
+    }
 
 
 def hasten_stitches(conn: Connection, refs: Iterable[str], now: float) -> None:
