@@ -131,6 +131,23 @@ def test_indexes_left_aside_are_built_by_a_serving_process_once_idle(
     assert _search_indexes(portal) == before
 
 
+@pytest.mark.parametrize(("session", "building"), [("64MB", "16MB"), ("1MB", "1MB")])
+def test_indexes_are_built_with_cache_sized_sort_memory_never_more_than_configured(
+    set_aside_portal: tuple[Portal, set[str]], session: str, building: str
+) -> None:
+    portal, _ = set_aside_portal
+    if portal.db.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only: SQLite never sets indexes aside")
+    with portal.db.connect() as conn:
+        conn.exec_driver_sql(f"SET maintenance_work_mem = '{session}'")
+        conn.commit()
+        with conn.begin():
+            assert deferred_indexes.restore_next(conn) is not None
+            assert conn.exec_driver_sql("SHOW maintenance_work_mem").scalar_one() == building
+        # Only for the transaction that builds.
+        assert conn.exec_driver_sql("SHOW maintenance_work_mem").scalar_one() == session
+
+
 def test_a_process_starting_mid_load_leaves_indexes_aside_but_migrations_do_not(
     set_aside_portal: tuple[Portal, set[str]], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     Float,
     Index,
@@ -21,6 +22,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 
 # An integer key: BIGINT on PostgreSQL; SQLite wants exactly INTEGER for a rowid alias.
@@ -96,6 +98,8 @@ stitch_queue = Table(
     Column("entity_ref", Text, primary_key=True),
     Column("next_stitch_at", Float, nullable=False),
     Column("ticket", String(36), nullable=False),
+    # Set while a stitcher holds the request: `next_stitch_at` is then its lease's end.
+    Column("claimed", Boolean, nullable=False, server_default=false()),
     Index("stitch_queue_next_idx", "next_stitch_at"),
 )
 

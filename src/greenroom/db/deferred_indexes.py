@@ -76,6 +76,24 @@ def pending(conn: Connection) -> bool:
     )
 
 
+# Sorting in memory the size of a CPU cache and merging runs beats one big in-memory
+# sort: the search table's (key, value) index of 3.1 million rows builds in 3.0 s with
+# 16 MB against 3.9 s with PostgreSQL's default 64 MB, and 31 million rows take the
+# same time with either (bench/README.md).
+_SORT_MEMORY_KB = 16 * 1024
+
+
+def _limit_sort_memory(conn: Connection) -> None:
+    """Lower `maintenance_work_mem` to `_SORT_MEMORY_KB` for this transaction (never raise it)."""
+    conn.execute(
+        text(
+            "SELECT set_config('maintenance_work_mem', :value, true) FROM pg_settings"
+            " WHERE name = 'maintenance_work_mem' AND CAST(setting AS bigint) > :kb"
+        ),
+        {"value": f"{_SORT_MEMORY_KB}kB", "kb": _SORT_MEMORY_KB},
+    )
+
+
 def restore_next(conn: Connection) -> str | None:
     """Build one index set aside that no other process is building; its name, or None.
 
@@ -95,6 +113,7 @@ def restore_next(conn: Connection) -> str | None:
     name, definition = row
     # Defined again meanwhile (say by hand): keep that one.
     if not conn.execute(text("SELECT to_regclass(:name) IS NOT NULL"), {"name": name}).scalar_one():
+        _limit_sort_memory(conn)
         conn.exec_driver_sql(definition)
     conn.execute(text(f"DELETE FROM {TABLE} WHERE index_name = :name"), {"name": name})
     return name

@@ -595,7 +595,11 @@ class CatalogEngine:
         now = time.time()
         claimed = self._write(
             lambda conn: store.claim_for_stitching(
-                conn, now=now + horizon, lease_until=now + self.lease, limit=self.batch_size
+                conn,
+                now=now,
+                due_by=now + horizon,
+                lease_until=now + self.lease,
+                limit=self.batch_size,
             )
         )
         if not claimed:

@@ -546,7 +546,8 @@ def request_stitch(
                 " SELECT r, d, t FROM unnest(CAST(:refs AS text[]), CAST(:dues AS double precision[]),"
                 " CAST(:tickets AS text[])) AS u(r, d, t) ORDER BY r"
                 " ON CONFLICT (entity_ref) DO UPDATE SET"
-                " next_stitch_at = least(stitch_queue.next_stitch_at, excluded.next_stitch_at), ticket = excluded.ticket"
+                " next_stitch_at = least(stitch_queue.next_stitch_at, excluded.next_stitch_at),"
+                " ticket = excluded.ticket, claimed = false"
             ),
             {
                 "refs": array_literal([r["entity_ref"] for r in rows]),
@@ -562,6 +563,7 @@ def request_stitch(
         set_={
             "next_stitch_at": func.min(stitch_queue.c.next_stitch_at, stmt.excluded.next_stitch_at),
             "ticket": stmt.excluded.ticket,
+            "claimed": False,
         },
     )
     for part in chunks(rows, 2000):
@@ -591,29 +593,35 @@ def _awaiting_first_processing(conn: Connection, refs: Collection[str], now: flo
 
 
 def hasten_stitches(conn: Connection, refs: Iterable[str], now: float) -> None:
-    """Make stitch requests for these refs due now (their processing did not stitch them)."""
+    """Make stitch requests for these refs due now (their processing did not stitch them).
+
+    Requests a stitcher holds are being served already.
+    """
     _in(
         conn,
         "UPDATE stitch_queue SET next_stitch_at = :now WHERE next_stitch_at > :now"
-        " AND entity_ref IN :values",
+        " AND NOT claimed AND entity_ref IN :values",
         refs,
         now=now,
     )
 
 
 def claim_for_stitching(
-    conn: Connection, *, now: float, lease_until: float, limit: int
+    conn: Connection, *, now: float, due_by: float, lease_until: float, limit: int
 ) -> list[tuple[str, str]]:
+    """Lease requests due by `due_by`; one another stitcher holds only once its lease ran out
+    (by `now`), even when `due_by` reaches further."""
     return [
         (ref, ticket)
         for ref, ticket in conn.execute(
             text(
-                "UPDATE stitch_queue SET next_stitch_at = :lease WHERE entity_ref IN ("
-                " SELECT entity_ref FROM stitch_queue WHERE next_stitch_at <= :now"
+                "UPDATE stitch_queue SET next_stitch_at = :lease, claimed = true WHERE entity_ref IN ("
+                " SELECT entity_ref FROM stitch_queue WHERE next_stitch_at <= :due_by"
+                " AND (NOT claimed OR next_stitch_at <= :now)"
                 f" ORDER BY next_stitch_at LIMIT :limit{_skip_locked(conn)})"
                 " RETURNING entity_ref, ticket"
             ),
-            {"lease": lease_until, "now": now, "limit": limit},
+            {"lease": lease_until, "now": now, "due_by": due_by, "limit": limit},
         ).all()
     ]
 
