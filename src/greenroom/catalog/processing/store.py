@@ -507,8 +507,10 @@ def request_stitch(
     With `unless_processed_by`, a ref that is itself due (or leased) for processing
     is queued for then instead: its processing stitches it and takes the request
     along, or if its input turns out unchanged, makes the request due at once
-    (`hasten_stitches`). On a first load, where an entity's relations mostly come
-    from entities processed before it, this spares stitching it before it exists.
+    (`hasten_stitches`); one due for its first processing needs no request at all
+    (`_awaiting_first_processing`). On a first load, where an entity's relations
+    mostly come from entities processed before it, this spares stitching it before
+    it exists.
     """
     refs = set(refs)
     if not refs:
@@ -571,12 +573,14 @@ def request_stitch(
 
 
 def _awaiting_first_processing(conn: Connection, refs: Collection[str], now: float) -> set[str]:
-    """Those of `refs` due and never processed, held back from claims until this
-    transaction ends: their first processing is after it, so it stitches them with
-    what this transaction wrote (it cannot be skipped as unchanged: nothing is stored
-    to compare with). On a first load most relation targets are such entities, so
-    their stitch requests are not written at all. Rows a claim holds are left out
-    (and so are requested as usual), so this never waits for anyone.
+    """Those of `refs` due for their first processing, held back from claims until this
+    transaction ends.
+
+    That processing then comes after this transaction and cannot be skipped as
+    unchanged (there is nothing stored to compare with), so it stitches them with
+    everything written here: they need no stitch request. On a first load most
+    relation targets are such entities. Rows a claim holds are left out (and so
+    requested as usual): this never waits for anyone.
     """
     lock = " FOR UPDATE OF s SKIP LOCKED" if conn.dialect.name == "postgresql" else ""
     return {
