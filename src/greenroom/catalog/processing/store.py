@@ -572,9 +572,9 @@ def request_stitch(
         conn.execute(stmt, list(part))
 
 
-def _awaiting_first_processing(conn: Connection, refs: Collection[str], now: float) -> set[str]:
-    """Those of `refs` due for their first processing, held back from claims until this
-    transaction ends.
+def _awaiting_first_processing(conn: Connection, refs: Collection[str], due_by: float) -> set[str]:
+    """Those of `refs` due by `due_by` for their first processing, held back from
+    claims until this transaction ends.
 
     That processing then comes after this transaction and cannot be skipped as
     unchanged (there is nothing stored to compare with), so it stitches them with
@@ -588,10 +588,10 @@ def _awaiting_first_processing(conn: Connection, refs: Collection[str], now: flo
         for (r,) in _in(
             conn,
             "SELECT r.entity_ref FROM refresh_state r JOIN refresh_schedule s ON s.id = r.id"
-            " WHERE s.next_update_at <= :now AND r.result_hash IS NULL AND r.input_hash IS NULL"
+            " WHERE s.next_update_at <= :due_by AND r.result_hash IS NULL AND r.input_hash IS NULL"
             f" AND r.entity_ref IN :values{lock}",
             sorted(refs),
-            now=now,
+            due_by=due_by,
         )
     }
 

@@ -563,72 +563,57 @@ def parse_documents(
     for chunk in _split(data):
         part = data[chunk.start : chunk.end]
         fast = _parse_fast(part, max_depth)
-        if fast is not None:
+        if fast is None:
+            result = _parse_careful(part, chunk, source, max_aliases_nodes, max_depth)
+        else:
             value, root_line = fast
-            if root_line is None:  # nothing but comments
-                if chunk.explicit:
-                    index += 1
-                continue
-            line = chunk.line + root_line
-            if value is not None:
-                if require_mapping and not isinstance(value, dict):
-                    errors.append(
-                        InputError(
-                            f"Expected object at root, got {_json_type(value)}",
-                            file=source,
-                            line=line,
-                        )
-                    )
-                else:
-                    docs.append(YamlDocument(value, line, index))
-            index += 1
-            continue
-        try:
-            loader = _Loader(part, max_depth)
-            node = loader.get_single_node()
-        except _DepthExceeded:
-            errors.append(_depth_error(part, chunk, source, max_depth))
-            index += 1
-            continue
-        except YAMLError as e:
-            errors.append(_yaml_error(e, part, chunk, source))
-            index += 1
-            continue
-        except RecursionError:
-            errors.append(_input_error(_too_deep(max_depth), source, chunk.line))
-            index += 1
-            continue
-        if node is None:
+            result = None if root_line is None else (value, chunk.line + root_line)
+        if result is None:  # nothing but comments: a document only after an explicit `---`
             if chunk.explicit:
                 index += 1
             continue
-        try:
-            if b"*" in part:
-                _check_expansion(node, max_aliases_nodes, max_depth)
-            value = _build(node)
-        except _NodeError as e:
-            errors.append(_node_error(e, chunk, source))
-            index += 1
-            continue
-        except RecursionError:
-            line = chunk.line + node.start_mark.line
-            errors.append(_input_error(_too_deep(max_depth), source, line))
-            index += 1
-            continue
-        line = chunk.line + node.start_mark.line
-        if value is None:
-            index += 1
-            continue
-        if require_mapping and not isinstance(value, dict):
+        if isinstance(result, GreenroomError):
+            errors.append(result)
+        elif result[0] is None:
+            pass  # a null document (`~`): no entity, but it counts
+        elif require_mapping and not isinstance(result[0], dict):
             errors.append(
                 InputError(
-                    f"Expected object at root, got {_json_type(value)}", file=source, line=line
+                    f"Expected object at root, got {_json_type(result[0])}",
+                    file=source,
+                    line=result[1],
                 )
             )
         else:
-            docs.append(YamlDocument(value, line, index))
+            docs.append(YamlDocument(result[0], result[1], index))
         index += 1
     return docs, errors
+
+
+def _parse_careful(
+    part: bytes, chunk: _Chunk, source: str, max_aliases_nodes: int, max_depth: int
+) -> tuple[Any, int] | GreenroomError | None:
+    """A document's value and file line by libyaml, with every check; the error of a bad
+    one; None when it has no content."""
+    try:
+        node = _Loader(part, max_depth).get_single_node()
+    except _DepthExceeded:
+        return _depth_error(part, chunk, source, max_depth)
+    except YAMLError as e:
+        return _yaml_error(e, part, chunk, source)
+    except RecursionError:
+        return _input_error(_too_deep(max_depth), source, chunk.line)
+    if node is None:
+        return None
+    line = chunk.line + node.start_mark.line
+    try:
+        if b"*" in part:
+            _check_expansion(node, max_aliases_nodes, max_depth)
+        return _build(node), line
+    except _NodeError as e:
+        return _node_error(e, chunk, source)
+    except RecursionError:
+        return _input_error(_too_deep(max_depth), source, line)
 
 
 def _json_type(value: Any) -> str:
